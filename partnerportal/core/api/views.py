@@ -1,0 +1,112 @@
+"""Kernel API: one thin view per operation; validation of shape here, rules in services."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import access, selectors, services
+from ..models import AuditEvent, Organisation, Role, User
+from .serializers import (
+    ActivityIn,
+    ActivityOut,
+    AuditEventOut,
+    PartnerCreateIn,
+    PartnerOut,
+    PartnerUserIn,
+    PartnerUserOut,
+    SubscriptionChangeIn,
+    SubscriptionChangeOut,
+)
+
+
+class PartnerListCreateApi(generics.ListAPIView):
+    serializer_class = PartnerOut
+
+    def get_queryset(self) -> QuerySet[Organisation]:
+        return selectors.partner_list(self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(request=PartnerCreateIn, responses={201: PartnerOut})
+    def post(self, request: Request) -> Response:
+        access.require(request.user, access.Action.PARTNER_CREATE)  # type: ignore[arg-type]
+        data = PartnerCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        pdm_email = values.pop("pdm", None)
+        pdm = None
+        if pdm_email:
+            pdm = User.objects.filter(email__iexact=pdm_email, role=Role.PDM).first()
+            if pdm is None:
+                raise ValidationError({"pdm": [f"No PDM with the e-mail '{pdm_email}'."]})
+        organisation = services.partner_create(actor=request.user, pdm=pdm, **values)
+        return Response(PartnerOut(organisation).data, status=status.HTTP_201_CREATED)
+
+
+class PartnerDetailApi(APIView):
+    @extend_schema(responses=PartnerOut)
+    def get(self, request: Request, pk: int) -> Response:
+        organisation = access.get_visible_organisation(request.user, pk)  # type: ignore[arg-type]
+        return Response(PartnerOut(organisation).data)
+
+
+class PartnerUserCreateApi(APIView):
+    @extend_schema(request=PartnerUserIn, responses={201: PartnerUserOut})
+    def post(self, request: Request, pk: int) -> Response:
+        organisation = access.get_visible_organisation(request.user, pk)  # type: ignore[arg-type]
+        access.require(request.user, access.Action.PARTNER_ADD_USER, organisation)  # type: ignore[arg-type]
+        data = PartnerUserIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.partner_user_add(
+            actor=request.user,
+            organisation=organisation,
+            **data.validated_data,  # type: ignore[arg-type]
+        )
+        return Response(PartnerUserOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class SubscriptionChangeApi(APIView):
+    @extend_schema(request=SubscriptionChangeIn, responses={201: SubscriptionChangeOut})
+    def post(self, request: Request) -> Response:
+        access.require(request.user, access.Action.SUBSCRIPTION_CHANGE)  # type: ignore[arg-type]
+        data = SubscriptionChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.subscription_change(actor=request.user, **data.validated_data)  # type: ignore[arg-type]
+        latest = subscription.versions.order_by("-effective_from").first()
+        body = {
+            "subscription": subscription.pk,
+            "customer_domain": subscription.customer.domain,
+            "product_line": subscription.product_line_id,
+            "version": None if data.validated_data["terminated"] or latest is None else latest.pk,
+        }
+        return Response(SubscriptionChangeOut(body).data, status=status.HTTP_201_CREATED)
+
+
+class ActivityCreateApi(APIView):
+    @extend_schema(request=ActivityIn, responses={201: ActivityOut})
+    def post(self, request: Request) -> Response:
+        access.require(request.user, access.Action.ACTIVITY_RECORD)  # type: ignore[arg-type]
+        data = ActivityIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        partner = (
+            access.visible_organisations(request.user)  # type: ignore[arg-type]
+            .filter(pk=values.pop("partner"))
+            .first()
+        )
+        if partner is None:
+            raise ValidationError({"partner": ["No such partner."]})
+        activity = services.activity_record(actor=request.user, partner=partner, **values)  # type: ignore[arg-type]
+        return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
+
+
+class AuditEventListApi(generics.ListAPIView):
+    serializer_class = AuditEventOut
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        access.require(self.request.user, access.Action.AUDIT_VIEW)  # type: ignore[arg-type]
+        return selectors.audit_events()

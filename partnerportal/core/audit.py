@@ -1,0 +1,37 @@
+"""Append an audit event in the caller's transaction (every service calls this)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+
+from .middleware import current_request_id
+from .models import AuditEvent, Organisation, User
+
+
+def audit(
+    *,
+    actor: User | None,
+    verb: str,
+    subject: models.Model,
+    organisation: Organisation | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Record that `actor` did `verb` to `subject`. Must run inside the service's transaction,
+    so that the change and its record commit or roll back together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit() must be called inside the service's transaction")
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor else "system"),
+        verb=verb,
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        organisation=organisation,
+        reason=reason,
+        data=data or {},
+        request_id=current_request_id(),
+    )

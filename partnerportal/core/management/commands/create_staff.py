@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from partnerportal.core.models import STAFF_ROLES
+from partnerportal.core.services import staff_create
+
+
+class Command(BaseCommand):
+    help = "Create (or update) a vendor staff account with a program role."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("email")
+        parser.add_argument("--role", required=True, choices=sorted(STAFF_ROLES))
+        parser.add_argument("--region", default="", help="Growth specialists: territory region")
+        parser.add_argument("--segment", default="", help="Growth specialists: territory segment")
+        parser.add_argument("--password", default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            user, created = staff_create(
+                email=options["email"],
+                role=options["role"],
+                region=options["region"],
+                segment=options["segment"],
+                password=options["password"],
+            )
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from exc
+        territory = ""
+        if user.region or user.segment:
+            territory = (
+                f" (territory: {user.region or 'any region'}/{user.segment or 'any segment'})"
+            )
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} {user.role} {user.email}{territory}")

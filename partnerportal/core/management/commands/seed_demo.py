@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from partnerportal.core.demo import DEMO_PASSWORD, demo_sign_ins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo program (idempotent) and print the demo sign-ins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for line in seed_demo():
+            self.stdout.write(line)
+        self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for email, what in demo_sign_ins():
+            self.stdout.write(f"  {email:<40} {what}")

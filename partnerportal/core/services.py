@@ -1,0 +1,376 @@
+"""Writes of the kernel. Each service checks permission, validates, writes and audits in one
+transaction; views, serializers, commands and tasks call these and never save models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from . import rules
+from .access import Action, require
+from .audit import audit
+from .models import (
+    PARTNER_ROLES,
+    STAFF_ROLES,
+    Activity,
+    Country,
+    Currency,
+    Customer,
+    Edition,
+    Organisation,
+    ProductLine,
+    Region,
+    Role,
+    Segment,
+    Subscription,
+    SubscriptionVersion,
+    User,
+)
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def _violation(exc: rules.RuleViolation) -> ValidationError:
+    return _invalid(exc.field, exc.message)
+
+
+def _country(code: str, *, field: str = "country") -> Country:
+    try:
+        return Country.objects.get(code=(code or "").strip().upper())
+    except Country.DoesNotExist as exc:
+        raise _invalid(field, f"Unknown country '{code}': use an ISO 3166 alpha-2 code.") from exc
+
+
+def _currency(code: str) -> Currency:
+    try:
+        return Currency.objects.get(code=(code or "").strip().upper())
+    except Currency.DoesNotExist as exc:
+        accepted = ", ".join(Currency.objects.values_list("code", flat=True))
+        raise _invalid("currency", f"Unsupported currency '{code}'. Accepted: {accepted}.") from exc
+
+
+def _choice(value: str, choices: type[Any], field: str) -> str:
+    if value not in choices.values:
+        raise _invalid(field, f"'{value}' is not one of: {', '.join(choices.values)}.")
+    return value
+
+
+# --- Organisations and people ----------------------------------------------------------------
+
+
+@transaction.atomic
+def partner_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    country: str,
+    has_partner_certification: bool = False,
+    has_pro_subscription: bool = False,
+    payout_paperwork_complete: bool = False,
+    pdm: User | None = None,
+) -> Organisation:
+    """Enrol a partner organisation in the program (partner ops)."""
+    require(actor, Action.PARTNER_CREATE)
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", "A name is required.")
+    _choice(kind, Organisation.Kind, "kind")
+    if pdm is not None and pdm.role != Role.PDM:
+        raise _invalid("pdm", "The assigned PDM must have the PDM role.")
+    organisation = Organisation.objects.create(
+        name=name,
+        kind=kind,
+        country=_country(country),
+        has_partner_certification=has_partner_certification,
+        has_pro_subscription=has_pro_subscription,
+        payout_paperwork_complete=payout_paperwork_complete,
+        pdm=pdm,
+    )
+    audit(
+        actor=actor,
+        verb="core.partner.created",
+        subject=organisation,
+        organisation=organisation,
+        data={"name": name, "kind": kind, "country": organisation.country_id},
+    )
+    return organisation
+
+
+@transaction.atomic
+def partner_user_add(*, actor: User, organisation: Organisation, email: str, role: str) -> User:
+    """Give a person access to a partner organisation and e-mail them a link to set a password.
+
+    `role` is `admin` or `member` (the API's words) or the full role name.
+    """
+    require(actor, Action.PARTNER_ADD_USER, organisation)
+    full_role = {"admin": Role.PARTNER_ADMIN, "member": Role.PARTNER_MEMBER}.get(role, role)
+    if full_role not in PARTNER_ROLES:
+        raise _invalid("role", "Role must be 'admin' or 'member'.")
+    email = (email or "").strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise _invalid("email", "This e-mail address already has an account.")
+    user = User.objects.create_user(email=email, role=full_role, organisation=organisation)
+    audit(
+        actor=actor,
+        verb="core.partner.user_added",
+        subject=user,
+        organisation=organisation,
+        data={"email": email, "role": str(full_role)},
+    )
+    from .tasks import send_account_invitation
+
+    send_account_invitation.delay_on_commit(user.pk)
+    return user
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    email: str,
+    role: str,
+    region: str = "",
+    segment: str = "",
+    password: str | None = None,
+    actor: User | None = None,
+) -> tuple[User, bool]:
+    """Create or update a vendor staff account (operator command). Return (user, created)."""
+    if role not in STAFF_ROLES:
+        raise _invalid("role", f"Role must be one of: {', '.join(sorted(STAFF_ROLES))}.")
+    if role != Role.GROWTH_SPECIALIST and (region or segment):
+        raise _invalid("region", "Only growth specialists have a territory.")
+    if region:
+        _choice(region, Region, "region")
+    if segment:
+        _choice(segment, Segment, "segment")
+    email = (email or "").strip().lower()
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            role=role,
+            region=region,
+            segment=segment,
+            is_staff=role == Role.PARTNER_OPS,
+        )
+    else:
+        if user.is_partner_user:
+            raise _invalid("email", "This e-mail address belongs to a partner user.")
+        user.role, user.region, user.segment = role, region, segment
+        user.is_staff = role == Role.PARTNER_OPS or user.is_superuser
+        if password:
+            user.set_password(password)
+        user.save()
+    audit(
+        actor=actor,
+        actor_label=None if actor else "operator",
+        verb="core.staff.created" if created else "core.staff.updated",
+        subject=user,
+        data={"email": email, "role": role, "region": region, "segment": segment},
+    )
+    return user, created
+
+
+@transaction.atomic
+def token_issue(*, email: str, actor: User | None = None) -> Token:
+    """Return the API token of `email`, creating it on first use (operator command)."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is None or not user.is_active:
+        raise _invalid("email", f"No active account for '{email}'.")
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        audit(
+            actor=actor,
+            actor_label=None if actor else "operator",
+            verb="core.token.issued",
+            subject=user,
+            organisation=user.organisation,
+        )
+    return token
+
+
+# --- Customers and subscriptions -------------------------------------------------------------
+
+
+def customer_get_or_create(
+    *, actor: User | None, domain: str, name: str, country: str, segment: str
+) -> tuple[Customer, bool]:
+    """Return the customer of a purchase domain, creating it if new (inside the caller's
+    transaction). An existing customer keeps its recorded name, country and segment."""
+    try:
+        domain = rules.normalise_domain(domain)
+    except rules.RuleViolation as exc:
+        raise _violation(exc) from exc
+    # Validate every input even for a known customer: bad input is refused, never ignored.
+    _choice(segment, Segment, "segment")
+    country_row = _country(country)
+    existing = Customer.objects.filter(domain=domain).first()
+    if existing is not None:
+        return existing, False
+    name = (name or "").strip() or domain
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                domain=domain, name=name, country=country_row, segment=segment
+            )
+    except IntegrityError:
+        # Another request created it between our read and write.
+        return Customer.objects.get(domain=domain), False
+    audit(
+        actor=actor,
+        verb="core.customer.created",
+        subject=customer,
+        data={"domain": domain, "country": country_row.code, "segment": segment},
+    )
+    return customer, True
+
+
+@transaction.atomic
+def subscription_change(
+    *,
+    actor: User,
+    customer_domain: str,
+    customer_name: str,
+    country: str,
+    segment: str,
+    product_line: str,
+    edition: str | None,
+    mrr: object,
+    currency: str,
+    seats: int,
+    effective_from: date,
+    terminated: bool = False,
+) -> Subscription:
+    """Append a version to a customer's subscription (billing feed), or end it.
+
+    The previous open version ends where the new one starts, so versions never overlap.
+    """
+    require(actor, Action.SUBSCRIPTION_CHANGE)
+    try:
+        line = ProductLine.objects.get(code=product_line)
+    except ProductLine.DoesNotExist as exc:
+        raise _invalid("product_line", f"Unknown product line '{product_line}'.") from exc
+    edition_row: Edition | None = None
+    if not terminated:
+        allowed = set(line.editions.values_list("code", flat=True))
+        if allowed and not edition:
+            raise _invalid(
+                "edition", f"{line.name} needs an edition: {', '.join(sorted(allowed))}."
+            )
+        if edition and edition not in allowed:
+            raise _invalid(
+                "edition",
+                f"{line.name} has no edition '{edition}'"
+                + (f" (it has: {', '.join(sorted(allowed))})." if allowed else " (it has none)."),
+            )
+        edition_row = Edition.objects.get(code=edition) if edition else None
+        try:
+            amount = rules.parse_money(mrr)
+        except rules.RuleViolation as exc:
+            raise _violation(exc) from exc
+        currency_row = _currency(currency)
+        if seats is None or int(seats) < 0:
+            raise _invalid("seats", "Must be zero or more.")
+    customer, _ = customer_get_or_create(
+        actor=actor, domain=customer_domain, name=customer_name, country=country, segment=segment
+    )
+    subscription, _ = Subscription.objects.get_or_create(customer=customer, product_line=line)
+    # Serialise concurrent feed messages for one subscription.
+    Subscription.objects.select_for_update().get(pk=subscription.pk)
+    latest = subscription.versions.order_by("-effective_from").first()
+    try:
+        rules.check_new_version(
+            latest_from=latest.effective_from if latest else None,
+            latest_until=latest.effective_until if latest else None,
+            effective_from=effective_from,
+            terminated=terminated,
+        )
+    except rules.RuleViolation as exc:
+        raise _violation(exc) from exc
+    if latest is not None and latest.effective_until is None:
+        # Closing the open version is the one update the feed makes: it records when that
+        # version stopped being in effect; the amounts it carried are never changed.
+        SubscriptionVersion.objects.filter(pk=latest.pk).update(effective_until=effective_from)
+    data: dict[str, Any] = {
+        "customer": customer.domain,
+        "product_line": line.code,
+        "effective_from": effective_from.isoformat(),
+    }
+    if terminated:
+        verb = "core.subscription.terminated"
+    else:
+        version = SubscriptionVersion.objects.create(
+            subscription=subscription,
+            edition=edition_row,
+            seats=int(seats),
+            mrr=amount,
+            currency=currency_row,
+            effective_from=effective_from,
+        )
+        verb = "core.subscription.version_added"
+        data |= {
+            "version": version.pk,
+            "edition": edition,
+            "mrr": str(amount),
+            "currency": currency_row.code,
+            "seats": int(seats),
+        }
+    audit(actor=actor, verb=verb, subject=subscription, data=data)
+    return subscription
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    actor: User,
+    partner: Organisation,
+    customer_domain: str,
+    kind: str,
+    occurred_at: datetime,
+) -> Activity:
+    """Record a partner's activity in a customer's portal (product feed)."""
+    require(actor, Action.ACTIVITY_RECORD)
+    _choice(kind, Activity.Kind, "kind")
+    try:
+        domain = rules.normalise_domain(customer_domain)
+    except rules.RuleViolation as exc:
+        raise _violation(exc) from exc
+    customer = Customer.objects.filter(domain=domain).first()
+    if customer is None:
+        raise _invalid("customer_domain", f"No customer with the domain '{domain}'.")
+    if timezone.is_naive(occurred_at):
+        raise _invalid("occurred_at", "Give a time zone (e.g. 2026-03-01T10:00:00Z).")
+    activity = Activity.objects.create(
+        organisation=partner, customer=customer, kind=kind, occurred_at=occurred_at
+    )
+    audit(
+        actor=actor,
+        verb="core.activity.recorded",
+        subject=activity,
+        organisation=partner,
+        data={"customer": domain, "kind": kind, "occurred_at": occurred_at.isoformat()},
+    )
+    return activity
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, actor: User | None = None) -> None:
+    """Set a password on an account (operator commands and the demo seed)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit(
+        actor=actor,
+        actor_label=None if actor else "operator",
+        verb="core.user.password_set",
+        subject=user,
+        organisation=user.organisation,
+    )

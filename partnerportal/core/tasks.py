@@ -1,0 +1,39 @@
+"""Kernel tasks. Tasks take ids, reload, and act; they are enqueued after commit."""
+
+from __future__ import annotations
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from .models import User
+
+
+@shared_task(name="core.send_account_invitation")
+def send_account_invitation(user_id: int) -> bool:
+    """E-mail a newly added partner user a link to choose a password. Safe to re-run."""
+    user = User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()
+    if user is None:
+        return False
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    organisation = user.organisation.name if user.organisation else "the partner program"
+    send_mail(
+        subject=f"Your access to the Partner Portal for {organisation}",
+        message=(
+            f"You have been given access to the Partner Portal for {organisation}.\n\n"
+            f"Choose your password here: {settings.PORTAL_BASE_URL}{path}\n\n"
+            "Then sign in with this e-mail address."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("partners/<int:pk>/", views.partner_detail, name="partner-detail"),
+    path("audit/", views.audit_list, name="audit-list"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,68 @@
+"""Kernel pages: thin views that ask the permission layer and selectors, then render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from . import access, selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's starting page, with its real data."""
+    user = request.user
+    today = timezone.localdate()
+    if user.is_partner_user:  # type: ignore[union-attr]
+        organisation = access.get_visible_organisation(user, user.organisation_id)  # type: ignore[arg-type, union-attr]
+        return _partner_page(request, organisation, template="core/home_partner.html")
+    partners = selectors.partner_list(user)  # type: ignore[arg-type]
+    page = Paginator(partners, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/home_staff.html",
+        {"page": page, "today": today, "partner_count": page.paginator.count},
+    )
+
+
+@login_required
+def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organisation = access.get_visible_organisation(request.user, pk)  # type: ignore[arg-type]
+    return _partner_page(request, organisation, template="core/partner_detail.html")
+
+
+def _partner_page(request: HttpRequest, organisation: object, *, template: str) -> HttpResponse:
+    today = timezone.localdate()
+    customers = list(selectors.customers_for_organisation(organisation))  # type: ignore[arg-type]
+    lines = selectors.current_lines([c.pk for c in customers], today)
+    lines_by_customer: dict[int, list[object]] = {}
+    for line in lines:
+        lines_by_customer.setdefault(line.subscription.customer_id, []).append(line)
+    rows = [(customer, lines_by_customer.get(customer.pk, [])) for customer in customers]
+    return render(
+        request,
+        template,
+        {"organisation": organisation, "rows": rows, "today": today},
+    )
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, access.Action.AUDIT_VIEW)  # type: ignore[arg-type]
+    events = selectors.audit_events()
+    verb = request.GET.get("verb", "").strip()
+    if verb:
+        events = events.filter(verb__startswith=verb)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_list.html", {"page": page, "verb": verb})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for the load balancer and docker-compose: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

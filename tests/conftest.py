@@ -1,0 +1,156 @@
+"""The shared test cast (STYLE 5): two partner organisations with an admin and a member each,
+a provider, a growth specialist, a PDM (assigned to partner A), partner ops and finance.
+Later capabilities extend it; every endpoint and page is tried against it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import import_module
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from celery.worker import WorkController
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from partnerportal.core.models import Organisation, Role, User
+
+from .factories import (
+    OrganisationFactory,
+    PartnerUserFactory,
+    UserFactory,
+)
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class Cast:
+    org_a: Organisation
+    org_b: Organisation
+    provider: Organisation
+    admin_a: User
+    member_a: User
+    admin_b: User
+    member_b: User
+    provider_admin: User
+    gs: User
+    pdm: User
+    ops: User
+    finance: User
+
+    def people(self) -> dict[str, User]:
+        return {name: value for name, value in vars(self).items() if isinstance(value, User)}
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrol_totp(user: User) -> None:
+    """Give a staff user a second factor so the MFA requirement lets them through pages."""
+    TOTP.activate(user, TOTP_SECRET)
+
+
+def current_totp_code() -> str:
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis() -> None:
+    """Start every test with an empty test Redis database (cache, used one-time codes, the
+    test Celery queue): tests share nothing through Redis."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def committed_db(transactional_db: None) -> None:
+    """A database whose writes commit, for tests where another thread reads them (a live
+    server, a Celery worker). Django flushes every table after such a test, which also
+    removes the reference data the migrations loaded: load it again when it is missing."""
+    from django.apps import apps
+
+    from partnerportal.core.models import Country
+
+    if not Country.objects.exists():
+        import_module("partnerportal.core.migrations.0002_reference_data").load(apps, None)
+
+
+@pytest.fixture
+def celery_worker(committed_db: None) -> Iterator[WorkController]:
+    """A real Celery worker (solo pool, in a thread) consuming the test queue on real Redis.
+    Needs committed data, hence `committed_db`."""
+    from celery.contrib.testing.worker import start_worker
+
+    from partnerportal.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture
+def live_cast(committed_db: None, live_server: object) -> Cast:
+    """The cast, committed, for browser tests against the live server."""
+    return _make_cast()
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return _make_cast()
+
+
+def _make_cast() -> Cast:
+    org_a = OrganisationFactory(name="Alpha Agency")
+    org_b = OrganisationFactory(name="Bravo Builders")
+    provider = OrganisationFactory(
+        name="Charlie Provider", kind=Organisation.Kind.PROVIDER, has_partner_certification=False
+    )
+    pdm = UserFactory(email="pdm@vendor.example", role=Role.PDM)
+    org_a.pdm = pdm
+    org_a.save()
+    people = Cast(
+        org_a=org_a,
+        org_b=org_b,
+        provider=provider,
+        admin_a=PartnerUserFactory(email="admin@alpha.example", organisation=org_a),
+        member_a=PartnerUserFactory(
+            email="member@alpha.example", organisation=org_a, role=Role.PARTNER_MEMBER
+        ),
+        admin_b=PartnerUserFactory(email="admin@bravo.example", organisation=org_b),
+        member_b=PartnerUserFactory(
+            email="member@bravo.example", organisation=org_b, role=Role.PARTNER_MEMBER
+        ),
+        provider_admin=PartnerUserFactory(email="admin@charlie.example", organisation=provider),
+        gs=UserFactory(
+            email="gs@vendor.example", role=Role.GROWTH_SPECIALIST, region="emea", segment="smb"
+        ),
+        pdm=pdm,
+        ops=UserFactory(email="ops@vendor.example", role=Role.PARTNER_OPS, is_staff=True),
+        finance=UserFactory(email="finance@vendor.example", role=Role.FINANCE),
+    )
+    for user in (people.gs, people.pdm, people.ops, people.finance):
+        enrol_totp(user)
+    return people
+
+
+def api_as(user: User | None) -> APIClient:
+    """An API client authenticated with the user's token (the integration contract)."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def browser_as(user: User | None) -> Client:
+    """A page client with a signed-in session."""
+    client = Client()
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client

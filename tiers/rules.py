@@ -1,0 +1,897 @@
+"""Pure domain rules for points, tiers, Elite, benefits and partner matching (SPEC 2, 4, 10).
+
+Plain values in, plain values out: no ORM, no Django, no clock. Every number SPEC calls
+data (tier targets, the USD-100 currency table, the 5/3/1 weights, the growth-market
+multiplier, the "sold minimum counts sourced only" flag, the Elite and partner-matching
+thresholds) arrives in a ``RuleSet``; the database layer builds one from its effective-dated
+rows. ``SPEC_RULE_SETS`` holds SPEC's two rule sets for tests and seeding only.
+
+Points are exact ``Decimal`` values. A local MRR is divided by its currency's USD-100 amount
+as the last step, at 50 significant digits, so the result is exact whenever the division
+terminates (every USD, GBP and whole-hundred case) and otherwise carries 50 digits. Before
+a comparison with a minimum, or flooring for display, points are *settled* to
+``POINTS_RESOLUTION`` (1e-12): six lines of 5/6 of a point must reach 5, not 4.999...98.
+The smallest real difference money can make is far larger (one cent of COP managed MRR is
+3.3e-8 points; any cent-valued mix of the accepted currencies differs from a whole number of
+points by at least 1.6e-12), so settling never changes an outcome that MRR could change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TypeAlias
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+#: Working precision (significant digits) of point arithmetic.
+POINTS_PRECISION = 50
+#: Points are settled to this quantum before comparing or flooring (see module docstring).
+POINTS_RESOLUTION = Decimal("1e-12")
+
+#: Re-tiering runs on this day of every month (SPEC 4).
+RUN_DAY = 15
+#: Months whose run may move a partner down (SPEC 4, the down-tiering windows).
+DOWN_TIERING_MONTHS: frozenset[int] = frozenset({1, 7})
+#: Managed credit needs eligible activity in this many days up to the as-of date (SPEC 4).
+MANAGED_WINDOW_DAYS = 60
+
+
+# --------------------------------------------------------------------------- enumerations
+
+
+class Tier(StrEnum):
+    """A partner's tier. Ordered by rank (``untiered`` < ... < ``elite``), never by text."""
+
+    UNTIERED = "untiered"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+    DIAMOND = "diamond"
+    ELITE = "elite"
+
+    @property
+    def rank(self) -> int:
+        return TIER_ORDER.index(self)
+
+    # A StrEnum would otherwise compare as text ("untiered" > "platinum").
+    def __lt__(self, other: str) -> bool:
+        return self.rank < Tier(other).rank
+
+    def __le__(self, other: str) -> bool:
+        return self.rank <= Tier(other).rank
+
+    def __gt__(self, other: str) -> bool:
+        return self.rank > Tier(other).rank
+
+    def __ge__(self, other: str) -> bool:
+        return self.rank >= Tier(other).rank
+
+
+TIER_ORDER: tuple[Tier, ...] = (
+    Tier.UNTIERED,
+    Tier.GOLD,
+    Tier.PLATINUM,
+    Tier.DIAMOND,
+    Tier.ELITE,
+)
+#: Tiers that have point targets in a rule set, lowest first.
+TARGET_TIERS: tuple[Tier, ...] = TIER_ORDER[1:]
+
+
+class OrgKind(StrEnum):
+    """Organisation kind (SPEC 2). Providers have no tier."""
+
+    PROVIDER = "provider"
+    PARTNER = "partner"
+
+
+class LineKind(StrEnum):
+    """How a line earns points: sold (sourced or assisted) or managed (SPEC 4)."""
+
+    SOURCED = "sourced"
+    ASSISTED = "assisted"
+    MANAGED = "managed"
+
+
+class ActivityKind(StrEnum):
+    """Known portal activity kinds from the product feed."""
+
+    LOGIN = "login"
+    ASSET_CREATED = "asset_created"
+    ASSET_EDITED = "asset_edited"
+
+
+#: Activity kinds that make a partner's management of a customer eligible (SPEC 4).
+ELIGIBLE_ACTIVITY_KINDS: frozenset[str] = frozenset(
+    {ActivityKind.ASSET_CREATED, ActivityKind.ASSET_EDITED}
+)
+
+
+class UnsupportedCurrencyError(ValueError):
+    """The currency is not in the rule set's USD-100 table."""
+
+
+class NoRuleSetInForceError(LookupError):
+    """No rule set is effective on the requested date."""
+
+
+# --------------------------------------------------------------------------- rule sets
+
+
+@dataclass(frozen=True)
+class TierTarget:
+    """The three minimums of one tier (SPEC 4)."""
+
+    tier: Tier
+    sold_min: Decimal
+    managed_min: Decimal
+    total_min: Decimal
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every number the tier rules need, effective from a date (SPEC 4, 10).
+
+    ``usd100_amounts`` maps an ISO 4217 code to the local amount worth USD 100 for points.
+    ``points_per_usd100`` maps each line kind to its normal-market points per USD 100.
+    Retention thresholds and shares are percentages (``Decimal(85)`` is 85 %).
+    """
+
+    effective_from: date
+    targets: tuple[TierTarget, ...]
+    usd100_amounts: Mapping[str, Decimal] = field(hash=False)
+    points_per_usd100: Mapping[LineKind, Decimal] = field(hash=False)
+    growth_multiplier: Decimal = Decimal(2)
+    sold_min_sourced_only: bool = True
+    pro_subscription_min_usd: Decimal = Decimal(400)
+    elite_min_customer_retention_pct: Decimal = Decimal(85)  # inclusive: >= 85 %
+    elite_min_revenue_retention_pct: Decimal = Decimal(85)  # strict: > 85 %
+    elite_min_team_certifications: int = 100
+    matching_min_sourced_share_pct: Decimal = Decimal(20)
+    matching_min_customer_retention_pct: Decimal = Decimal(85)
+    matching_min_tier: Tier = Tier.PLATINUM
+
+    def __post_init__(self) -> None:
+        tiers = [t.tier for t in self.targets]
+        if sorted(tiers) != list(TARGET_TIERS):
+            raise ValueError(
+                f"a rule set needs exactly one target for each of "
+                f"{', '.join(TARGET_TIERS)}; got {', '.join(tiers) or 'none'}"
+            )
+        if set(self.points_per_usd100) != set(LineKind):
+            raise ValueError("a rule set needs points per USD 100 for every line kind")
+        if any(amount <= 0 for amount in self.usd100_amounts.values()):
+            raise ValueError("every currency's USD-100 amount must be positive")
+        # Freeze the mappings so a shared rule set cannot be altered in place.
+        object.__setattr__(self, "targets", tuple(sorted(self.targets, key=lambda t: t.tier)))
+        object.__setattr__(self, "usd100_amounts", MappingProxyType(dict(self.usd100_amounts)))
+        object.__setattr__(
+            self, "points_per_usd100", MappingProxyType(dict(self.points_per_usd100))
+        )
+
+    def target(self, tier: Tier) -> TierTarget:
+        """Return the targets of ``tier`` (which must not be ``untiered``)."""
+        for target in self.targets:
+            if target.tier == tier:
+                return target
+        raise ValueError(f"tier {tier!r} has no point targets")
+
+
+def rule_set_in_force(rule_sets: Iterable[RuleSet], on: date) -> RuleSet:
+    """Return the rule set with the latest ``effective_from`` on or before ``on``."""
+    candidates = [rs for rs in rule_sets if rs.effective_from <= on]
+    if not candidates:
+        raise NoRuleSetInForceError(f"no tier rule set is in force on {on.isoformat()}")
+    latest = max(rs.effective_from for rs in candidates)
+    in_force = [rs for rs in candidates if rs.effective_from == latest]
+    if len(in_force) > 1:
+        raise ValueError(f"several tier rule sets take effect on {latest.isoformat()}")
+    return in_force[0]
+
+
+def _d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+SPEC_USD100_AMOUNTS: Mapping[str, Decimal] = MappingProxyType(
+    {
+        "USD": _d("100"),
+        "AUD": _d("105"),
+        "COP": _d("300300"),
+        "EUR": _d("75"),
+        "GBP": _d("62.5"),
+        "SGD": _d("140"),
+        "JPY": _d("12000"),
+        "ZAR": _d("1545"),
+        "CAD": _d("130"),
+    }
+)
+SPEC_POINTS_PER_USD100: Mapping[LineKind, Decimal] = MappingProxyType(
+    {LineKind.SOURCED: _d("5"), LineKind.ASSISTED: _d("3"), LineKind.MANAGED: _d("1")}
+)
+
+
+def _targets(*rows: tuple[Tier, int, int, int]) -> tuple[TierTarget, ...]:
+    return tuple(
+        TierTarget(tier=t, sold_min=Decimal(s), managed_min=Decimal(m), total_min=Decimal(n))
+        for t, s, m, n in rows
+    )
+
+
+#: SPEC 4's two rule sets. For tests and seed data only: production reads rule-set rows.
+SPEC_RULE_SETS: tuple[RuleSet, ...] = (
+    RuleSet(
+        effective_from=date(2025, 7, 15),
+        targets=_targets(
+            (Tier.ELITE, 1950, 1700, 8600),
+            (Tier.DIAMOND, 570, 550, 2990),
+            (Tier.PLATINUM, 270, 150, 875),
+            (Tier.GOLD, 113, 38, 300),
+        ),
+        usd100_amounts=SPEC_USD100_AMOUNTS,
+        points_per_usd100=SPEC_POINTS_PER_USD100,
+        sold_min_sourced_only=True,
+    ),
+    RuleSet(
+        effective_from=date(2026, 1, 15),
+        targets=_targets(
+            (Tier.ELITE, 2100, 1700, 9000),
+            (Tier.DIAMOND, 950, 550, 3100),
+            (Tier.PLATINUM, 325, 150, 925),
+            (Tier.GOLD, 110, 38, 325),
+        ),
+        usd100_amounts=SPEC_USD100_AMOUNTS,
+        points_per_usd100=SPEC_POINTS_PER_USD100,
+        sold_min_sourced_only=True,
+    ),
+)
+
+
+# --------------------------------------------------------------------------- points
+
+
+def settle_points(points: Decimal) -> Decimal:
+    """Return ``points`` at ``POINTS_RESOLUTION``, the form used for comparing and display."""
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        return points.quantize(POINTS_RESOLUTION, rounding=ROUND_HALF_EVEN)
+
+
+def display_points(points: Decimal) -> int:
+    """Return ``points`` rounded down to whole points, for display only."""
+    return int(settle_points(points).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def usd100_amount(*, currency: str, rule_set: RuleSet) -> Decimal:
+    """Return the local amount worth USD 100 in ``currency``; reject unknown currencies."""
+    try:
+        return rule_set.usd100_amounts[currency]
+    except KeyError:
+        accepted = ", ".join(sorted(rule_set.usd100_amounts))
+        raise UnsupportedCurrencyError(
+            f"currency {currency!r} is not accepted for points; accepted: {accepted}"
+        ) from None
+
+
+def usd100_units(*, mrr: Decimal, usd100_amount: Decimal) -> Decimal:
+    """Return how many "USD 100 equivalents" ``mrr`` is worth (unrounded)."""
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        return mrr / usd100_amount
+
+
+def line_points(
+    *,
+    mrr: Decimal,
+    currency: str,
+    kind: LineKind,
+    growth_market: bool,
+    rule_set: RuleSet,
+) -> Decimal:
+    """Return the exact (unrounded) points ``mrr`` earns as a ``kind`` line."""
+    kind = LineKind(kind)
+    if mrr < 0:
+        raise ValueError("MRR for points cannot be negative")
+    amount = usd100_amount(currency=currency, rule_set=rule_set)
+    weight = rule_set.points_per_usd100[kind]
+    if growth_market:
+        weight *= rule_set.growth_multiplier
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        # Divide last: 62.5 GBP * 5 / 62.5 is exactly 5, (62.5 / 62.5) * 5 need not be.
+        return mrr * weight / amount
+
+
+@dataclass(frozen=True)
+class Points:
+    """A partner's points by kind, unrounded."""
+
+    sourced: Decimal = ZERO
+    assisted: Decimal = ZERO
+    managed: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        with localcontext() as ctx:
+            ctx.prec = POINTS_PRECISION
+            return self.sourced + self.assisted + self.managed
+
+    def sold(self, *, sourced_only: bool) -> Decimal:
+        """Return the points counted against a sold minimum."""
+        if sourced_only:
+            return self.sourced
+        with localcontext() as ctx:
+            ctx.prec = POINTS_PRECISION
+            return self.sourced + self.assisted
+
+    def plus(self, *, kind: LineKind, points: Decimal) -> Points:
+        """Return these points with ``points`` more of ``kind``."""
+        kind = LineKind(kind)  # a plain "sourced" from the database must not be dropped
+        with localcontext() as ctx:
+            ctx.prec = POINTS_PRECISION
+            return Points(
+                sourced=self.sourced + (points if kind == LineKind.SOURCED else ZERO),
+                assisted=self.assisted + (points if kind == LineKind.ASSISTED else ZERO),
+                managed=self.managed + (points if kind == LineKind.MANAGED else ZERO),
+            )
+
+
+def sum_points(lines: Iterable[tuple[LineKind, Decimal]]) -> Points:
+    """Return the totals by kind of ``(kind, points)`` contributing lines."""
+    result = Points()
+    for kind, points in lines:
+        result = result.plus(kind=kind, points=points)
+    return result
+
+
+def sold_points(*, points: Points, rule_set: RuleSet) -> Decimal:
+    """Return the points the rule set counts against a sold minimum."""
+    return points.sold(sourced_only=rule_set.sold_min_sourced_only)
+
+
+# --------------------------------------------------------------------------- MRR
+
+
+@dataclass(frozen=True)
+class MrrVersion:
+    """One version of a subscription line: in effect from ``effective_from`` (inclusive)
+    until ``effective_until`` (exclusive; ``None`` while open)."""
+
+    effective_from: date
+    effective_until: date | None
+    mrr: Decimal
+
+    def in_effect_on(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_until is None or day < self.effective_until
+        )
+
+
+def month_start(day: date) -> date:
+    """Return the first day of ``day``'s calendar month."""
+    return day.replace(day=1)
+
+
+def month_mrr(*, versions: Iterable[MrrVersion], month: date) -> Decimal:
+    """Return a line's MRR for the calendar month containing ``month``.
+
+    That is the MRR of the version in effect on the month's first day, 0 if none (not yet
+    started, or terminated on or before that day). Should versions overlap, the one that
+    took effect last wins.
+    """
+    first = month_start(month)
+    in_effect = [v for v in versions if v.in_effect_on(first)]
+    if not in_effect:
+        return ZERO
+    return max(in_effect, key=lambda v: v.effective_from).mrr
+
+
+def sold_mrr(*, mrr_this_month: Decimal, mrr_year_ago: Decimal) -> Decimal:
+    """Return the sold MRR: growth over the same month a year earlier, never negative."""
+    return max(ZERO, mrr_this_month - mrr_year_ago)
+
+
+def line_sold_mrr(*, versions: Iterable[MrrVersion], as_of: date) -> Decimal:
+    """Return a line's sold MRR as of ``as_of`` (month of ``as_of`` vs 12 months earlier)."""
+    history = tuple(versions)
+    year_ago = date(as_of.year - 1, as_of.month, 1)
+    return sold_mrr(
+        mrr_this_month=month_mrr(versions=history, month=as_of),
+        mrr_year_ago=month_mrr(versions=history, month=year_ago),
+    )
+
+
+# --------------------------------------------------------------------------- managed
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A partner's activity in a customer's portal, on a calendar date."""
+
+    kind: str
+    occurred_on: date
+
+
+def is_eligible_activity(kind: str) -> bool:
+    """Return whether an activity of ``kind`` counts for managed credit.
+
+    Creating or editing assets counts; a login, or any kind not listed, does not.
+    """
+    return kind in ELIGIBLE_ACTIVITY_KINDS
+
+
+def managed_window_start(*, as_of: date, window_days: int = MANAGED_WINDOW_DAYS) -> date:
+    """Return the first day of the managed-activity window ending on ``as_of``."""
+    return as_of - timedelta(days=window_days)
+
+
+def managed_eligible(
+    *,
+    activities: Iterable[Activity],
+    as_of: date,
+    window_days: int = MANAGED_WINDOW_DAYS,
+) -> bool:
+    """Return whether the partner had eligible activity in the window up to ``as_of``.
+
+    Both bounds are inclusive: an activity on ``as_of - window_days`` (D-60) counts, one on
+    D-61 does not, one on ``as_of`` counts, one after ``as_of`` does not (so a run replayed
+    for a past date ignores later activity).
+    """
+    start = managed_window_start(as_of=as_of, window_days=window_days)
+    return any(is_eligible_activity(a.kind) and start <= a.occurred_on <= as_of for a in activities)
+
+
+# --------------------------------------------------------------------------- tiers
+
+
+def meets_prerequisites(*, has_partner_certification: bool, has_pro_subscription: bool) -> bool:
+    """Return whether the program prerequisites for any tier from Gold up are met."""
+    return has_partner_certification and has_pro_subscription
+
+
+def pro_subscription_qualifies(
+    *, edition: str | None, mrr: Decimal, currency: str, rule_set: RuleSet
+) -> bool:
+    """Return whether a partner's own self-serve subscription meets the prerequisite.
+
+    Professional or Enterprise edition, costing at least the rule set's USD minimum
+    (USD 400/month); other currencies are converted with the USD-100 table.
+    """
+    if edition not in ("professional", "enterprise"):
+        return False
+    units = usd100_units(mrr=mrr, usd100_amount=usd100_amount(currency=currency, rule_set=rule_set))
+    return settle_points(units * HUNDRED) >= rule_set.pro_subscription_min_usd
+
+
+def meets_target(*, points: Points, target: TierTarget, rule_set: RuleSet) -> bool:
+    """Return whether ``points`` meet all three minimums of ``target``."""
+    return (
+        settle_points(sold_points(points=points, rule_set=rule_set)) >= target.sold_min
+        and settle_points(points.managed) >= target.managed_min
+        and settle_points(points.total) >= target.total_min
+    )
+
+
+def points_tier(*, points: Points, rule_set: RuleSet) -> Tier:
+    """Return the highest tier whose three minimums ``points`` meet (Elite included)."""
+    for target in reversed(rule_set.targets):
+        if meets_target(points=points, target=target, rule_set=rule_set):
+            return target.tier
+    return Tier.UNTIERED
+
+
+def elite_qualified(*, points: Points, rule_set: RuleSet) -> bool:
+    """Return whether ``points`` meet the Elite targets."""
+    return meets_target(points=points, target=rule_set.target(Tier.ELITE), rule_set=rule_set)
+
+
+@dataclass(frozen=True)
+class EliteStanding:
+    """The non-points Elite conditions. Retentions are percentages (85 means 85 %)."""
+
+    invited: bool
+    customer_retention_pct: Decimal
+    revenue_retention_pct: Decimal
+    team_certifications: int
+
+
+def elite_eligible(*, standing: EliteStanding | None, rule_set: RuleSet) -> bool:
+    """Return whether the non-points Elite conditions hold.
+
+    Invited by partner ops, customer retention >= 85 %, revenue retention strictly > 85 %,
+    and >= 100 team certifications (thresholds from the rule set).
+    """
+    if standing is None:
+        return False
+    return (
+        standing.invited
+        and standing.customer_retention_pct >= rule_set.elite_min_customer_retention_pct
+        and standing.revenue_retention_pct > rule_set.elite_min_revenue_retention_pct
+        and standing.team_certifications >= rule_set.elite_min_team_certifications
+    )
+
+
+def qualifying_tier(
+    *,
+    points: Points,
+    org_kind: OrgKind,
+    prerequisites_met: bool,
+    rule_set: RuleSet,
+    elite: EliteStanding | None = None,
+) -> Tier | None:
+    """Return the tier ``points`` qualify for, before the up/down timing rules.
+
+    ``None`` for a provider (providers have no tier); ``untiered`` without the
+    prerequisites; Diamond for Elite points without ``elite_eligible``.
+    """
+    if OrgKind(org_kind) == OrgKind.PROVIDER:
+        return None
+    if not prerequisites_met:
+        return Tier.UNTIERED
+    tier = points_tier(points=points, rule_set=rule_set)
+    if tier == Tier.ELITE and not elite_eligible(standing=elite, rule_set=rule_set):
+        return Tier.DIAMOND
+    return tier
+
+
+@dataclass(frozen=True)
+class TierMove:
+    """The tier a run assigns and whether the partner is at risk of losing it."""
+
+    tier: Tier
+    at_risk: bool
+
+
+def is_down_tiering_run(run_date: date) -> bool:
+    """Return whether a run on ``run_date`` may move partners down (January, July)."""
+    return run_date.month in DOWN_TIERING_MONTHS
+
+
+def next_tier_after_run(*, current_tier: Tier, qualified_tier: Tier, run_date: date) -> TierMove:
+    """Return the tier after a run: up at any run, down only at January and July runs.
+
+    Between windows a partner that no longer qualifies keeps its tier, flagged at risk.
+    """
+    current_tier, qualified_tier = Tier(current_tier), Tier(qualified_tier)
+    if qualified_tier >= current_tier or is_down_tiering_run(run_date):
+        return TierMove(tier=qualified_tier, at_risk=False)
+    return TierMove(tier=current_tier, at_risk=True)
+
+
+def next_down_tiering_window(after: date) -> date:
+    """Return the first down-tiering run date (15 January or 15 July) strictly after ``after``."""
+    for year in (after.year, after.year + 1):
+        for month in sorted(DOWN_TIERING_MONTHS):
+            run = date(year, month, RUN_DAY)
+            if run > after:
+                return run
+    raise AssertionError("unreachable: a window falls within any twelve months")
+
+
+@dataclass(frozen=True)
+class TierGap:
+    """What ``points`` still miss for ``tier``, per minimum (each >= 0)."""
+
+    tier: Tier
+    sold: Decimal
+    managed: Decimal
+    total: Decimal
+
+    @property
+    def met(self) -> bool:
+        return self.sold == 0 and self.managed == 0 and self.total == 0
+
+
+def gap_to_tier(*, points: Points, tier: Tier, rule_set: RuleSet) -> TierGap:
+    """Return what ``points`` miss for each minimum of ``tier``."""
+    tier = Tier(tier)
+    target = rule_set.target(tier)
+    sold = settle_points(sold_points(points=points, rule_set=rule_set))
+    return TierGap(
+        tier=tier,
+        sold=max(ZERO, target.sold_min - sold),
+        managed=max(ZERO, target.managed_min - settle_points(points.managed)),
+        total=max(ZERO, target.total_min - settle_points(points.total)),
+    )
+
+
+def tier_above(tier: Tier) -> Tier | None:
+    """Return the tier just above ``tier``, ``None`` at the top."""
+    rank = Tier(tier).rank
+    return TIER_ORDER[rank + 1] if rank + 1 < len(TIER_ORDER) else None
+
+
+def gap_to_next_tier(*, points: Points, current_tier: Tier, rule_set: RuleSet) -> TierGap | None:
+    """Return the tier above ``current_tier`` and what ``points`` miss for it; None at Elite."""
+    nxt = tier_above(current_tier)
+    if nxt is None:
+        return None
+    return gap_to_tier(points=points, tier=nxt, rule_set=rule_set)
+
+
+@dataclass(frozen=True)
+class TierAssessment:
+    """The outcome of re-tiering one organisation on one run date."""
+
+    qualified_tier: Tier | None
+    tier: Tier | None
+    at_risk: bool
+    elite_qualified: bool
+    next_tier: TierGap | None
+
+
+def assess_tier(
+    *,
+    points: Points,
+    org_kind: OrgKind,
+    prerequisites_met: bool,
+    current_tier: Tier | None,
+    run_date: date,
+    rule_set: RuleSet,
+    elite: EliteStanding | None = None,
+) -> TierAssessment:
+    """Return the full tier outcome of a run for one organisation.
+
+    A provider gets no tier and no gap. A partner with no tier yet starts from ``untiered``.
+    """
+    qualified = qualifying_tier(
+        points=points,
+        org_kind=org_kind,
+        prerequisites_met=prerequisites_met,
+        rule_set=rule_set,
+        elite=elite,
+    )
+    if qualified is None:
+        return TierAssessment(
+            qualified_tier=None, tier=None, at_risk=False, elite_qualified=False, next_tier=None
+        )
+    move = next_tier_after_run(
+        current_tier=current_tier or Tier.UNTIERED, qualified_tier=qualified, run_date=run_date
+    )
+    return TierAssessment(
+        qualified_tier=qualified,
+        tier=move.tier,
+        at_risk=move.at_risk,
+        elite_qualified=elite_qualified(points=points, rule_set=rule_set),
+        next_tier=gap_to_next_tier(points=points, current_tier=move.tier, rule_set=rule_set),
+    )
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The points and qualifying tier after adding one hypothetical line."""
+
+    added_points: Decimal
+    points: Points
+    qualifying_tier: Tier | None
+    next_tier: TierGap | None
+
+
+def what_if(
+    *,
+    points: Points,
+    kind: LineKind,
+    mrr: Decimal,
+    currency: str,
+    growth_market: bool,
+    org_kind: OrgKind,
+    prerequisites_met: bool,
+    rule_set: RuleSet,
+    elite: EliteStanding | None = None,
+) -> WhatIf:
+    """Return the points and qualifying tier if ``mrr`` more of ``kind`` were credited.
+
+    ``next_tier`` is the gap above the resulting qualifying tier (timing rules aside).
+    """
+    added = line_points(
+        mrr=mrr, currency=currency, kind=kind, growth_market=growth_market, rule_set=rule_set
+    )
+    new_points = points.plus(kind=kind, points=added)
+    tier = qualifying_tier(
+        points=new_points,
+        org_kind=org_kind,
+        prerequisites_met=prerequisites_met,
+        rule_set=rule_set,
+        elite=elite,
+    )
+    gap = (
+        None
+        if tier is None
+        else gap_to_next_tier(points=new_points, current_tier=tier, rule_set=rule_set)
+    )
+    return WhatIf(added_points=added, points=new_points, qualifying_tier=tier, next_tier=gap)
+
+
+# --------------------------------------------------------------------------- benefits
+
+
+class Benefit(StrEnum):
+    """The rows of the benefits matrix ("Résumé des avantages par niveau", seeds/004)."""
+
+    # Commission
+    DEAL_COMMISSION = "deal_commission"
+    UPMARKET_REFERRAL_COMMISSION = "upmarket_referral_commission"
+    # Support team
+    PARTNER_DEVELOPMENT_MANAGER = "partner_development_manager"
+    INBOUND_SPECIALIST = "inbound_specialist"
+    EXPERIENCED_SUPPORT_TEAM = "experienced_support_team"
+    SALES_SPECIALIST_TEAM = "sales_specialist_team"
+    PRESALES_TECHNICAL_EXPERTS = "presales_technical_experts"
+    CONSULTING_SERVICES_TEAM = "consulting_services_team"
+    # Marketing
+    SOLUTIONS_DIRECTORY = "solutions_directory"
+    PARTNER_NEWSLETTERS = "partner_newsletters"
+    DIGITAL_ASSET_MANAGER = "digital_asset_manager"
+    IMPACT_AWARDS = "impact_awards"
+    TIER_BADGE = "tier_badge"
+    CONTENT_CREATION_PROGRAM = "content_creation_program"
+    PARTNER_USER_GROUPS = "partner_user_groups"
+    RESOURCE_LIBRARY_LISTING = "resource_library_listing"
+    MDF_ELIGIBILITY = "mdf_eligibility"
+    PARTNER_GROWTH_ACCELERATOR = "partner_growth_accelerator"
+    # Sales
+    DEAL_REGISTRATION = "deal_registration"
+    DEAL_NOTIFICATIONS = "deal_notifications"
+    SHARED_DEALS = "shared_deals"
+    DEMO_ACCOUNT = "demo_account"
+    ONBOARDING_WAIVER = "onboarding_waiver"
+    CUSTOMER_REFERENCE_PROGRAM = "customer_reference_program"
+    SALES_TRAINING = "sales_training"
+    PARTNER_MATCHING = "partner_matching"
+    # Customer service
+    PARTNER_DASHBOARD = "partner_dashboard"
+    CUSTOMER_ACCESS_MANAGER = "customer_access_manager"
+    PARTNER_CUSTOMERS_OBJECT = "partner_customers_object"
+    UNIFIED_USAGE_SCORE = "unified_usage_score"
+    FREE_PARTNER_SEATS = "free_partner_seats"
+    DATA_MIGRATION_TOOL = "data_migration_tool"
+    # Development
+    PARTNER_ACADEMY_TRAINING = "partner_academy_training"
+    PARTNER_RESOURCE_PORTAL = "partner_resource_portal"
+    PRODUCT_LAUNCH_PREVIEWS = "product_launch_previews"
+    SALES_PRODUCT_TRAINING = "sales_product_training"
+    PRIVATE_TRAINING = "private_training"
+    TECHNICAL_CONSULTING = "technical_consulting"
+    # Community and events
+    PARTNER_SLACK_GROUP = "partner_slack_group"
+    PARTNER_EVENTS = "partner_events"
+    PARTNER_FACEBOOK_GROUP = "partner_facebook_group"
+    PARTNER_ADVISORY_COUNCIL = "partner_advisory_council"
+
+
+#: A column of the matrix: providers (``OrgKind.PROVIDER``) or a partner tier.
+BenefitHolder: TypeAlias = Tier | OrgKind
+
+_EVERYONE: frozenset[BenefitHolder] = frozenset({OrgKind.PROVIDER, *TIER_ORDER})
+_PARTNERS: frozenset[BenefitHolder] = frozenset(TIER_ORDER)
+_GOLD_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tier.GOLD)
+_PLATINUM_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tier.PLATINUM)
+_ELITE: frozenset[BenefitHolder] = frozenset({Tier.ELITE})
+
+#: Who gets each benefit (seeds/004). The partner-matching row is the matrix's summary;
+#: ``partner_matching_eligible`` is the rule that decides (SPEC 10).
+BENEFITS: Mapping[Benefit, frozenset[BenefitHolder]] = MappingProxyType(
+    {
+        Benefit.DEAL_COMMISSION: _EVERYONE,
+        Benefit.UPMARKET_REFERRAL_COMMISSION: _PLATINUM_UP,
+        Benefit.PARTNER_DEVELOPMENT_MANAGER: _PARTNERS,
+        Benefit.INBOUND_SPECIALIST: _EVERYONE,
+        Benefit.EXPERIENCED_SUPPORT_TEAM: _PARTNERS,
+        Benefit.SALES_SPECIALIST_TEAM: _PARTNERS,
+        Benefit.PRESALES_TECHNICAL_EXPERTS: _PARTNERS,
+        Benefit.CONSULTING_SERVICES_TEAM: _ELITE,
+        Benefit.SOLUTIONS_DIRECTORY: _EVERYONE,
+        Benefit.PARTNER_NEWSLETTERS: _EVERYONE,
+        Benefit.DIGITAL_ASSET_MANAGER: _EVERYONE,
+        Benefit.IMPACT_AWARDS: _PARTNERS,
+        Benefit.TIER_BADGE: _PARTNERS,
+        Benefit.CONTENT_CREATION_PROGRAM: _PARTNERS,
+        Benefit.PARTNER_USER_GROUPS: _PARTNERS,
+        Benefit.RESOURCE_LIBRARY_LISTING: _PLATINUM_UP,
+        Benefit.MDF_ELIGIBILITY: _PLATINUM_UP,
+        Benefit.PARTNER_GROWTH_ACCELERATOR: _PLATINUM_UP,
+        Benefit.DEAL_REGISTRATION: _EVERYONE,
+        Benefit.DEAL_NOTIFICATIONS: _EVERYONE,
+        Benefit.SHARED_DEALS: _EVERYONE,
+        Benefit.DEMO_ACCOUNT: _PARTNERS,
+        Benefit.ONBOARDING_WAIVER: _PARTNERS,
+        Benefit.CUSTOMER_REFERENCE_PROGRAM: _PARTNERS,
+        Benefit.SALES_TRAINING: _PARTNERS,
+        Benefit.PARTNER_MATCHING: _PLATINUM_UP,
+        Benefit.PARTNER_DASHBOARD: _EVERYONE,
+        Benefit.CUSTOMER_ACCESS_MANAGER: _EVERYONE,
+        Benefit.PARTNER_CUSTOMERS_OBJECT: _EVERYONE,
+        Benefit.UNIFIED_USAGE_SCORE: _PARTNERS,
+        Benefit.FREE_PARTNER_SEATS: _EVERYONE,
+        Benefit.DATA_MIGRATION_TOOL: _EVERYONE,
+        Benefit.PARTNER_ACADEMY_TRAINING: _EVERYONE,
+        Benefit.PARTNER_RESOURCE_PORTAL: _EVERYONE,
+        Benefit.PRODUCT_LAUNCH_PREVIEWS: _PLATINUM_UP,
+        Benefit.SALES_PRODUCT_TRAINING: _EVERYONE,
+        Benefit.PRIVATE_TRAINING: _EVERYONE,
+        Benefit.TECHNICAL_CONSULTING: _EVERYONE,
+        Benefit.PARTNER_SLACK_GROUP: _EVERYONE,
+        Benefit.PARTNER_EVENTS: _PARTNERS,
+        Benefit.PARTNER_FACEBOOK_GROUP: _PARTNERS,
+        Benefit.PARTNER_ADVISORY_COUNCIL: _GOLD_UP,
+    }
+)
+
+#: Revenue-share duration of the deal commission, in months (seeds/004 matrix, SPEC 7).
+DEAL_COMMISSION_MONTHS: Mapping[OrgKind, int] = MappingProxyType(
+    {OrgKind.PROVIDER: 12, OrgKind.PARTNER: 36}
+)
+
+
+def benefits_for(*, org_kind: OrgKind, tier: Tier | None) -> frozenset[Benefit]:
+    """Return the benefits of a provider, or of a partner at ``tier``."""
+    holder: BenefitHolder
+    if OrgKind(org_kind) == OrgKind.PROVIDER:
+        holder = OrgKind.PROVIDER
+    elif tier is None:
+        raise ValueError("a partner's benefits depend on its tier")
+    else:
+        holder = Tier(tier)
+    return frozenset(b for b, holders in BENEFITS.items() if holder in holders)
+
+
+# --------------------------------------------------------------------------- partner matching
+
+
+@dataclass(frozen=True)
+class MatchingProfile:
+    """What partner-matching eligibility looks at, over the last 12 months (SPEC 10).
+
+    MRR figures are in one currency (e.g. USD equivalents); only their ratio matters.
+    """
+
+    org_kind: OrgKind
+    tier: Tier | None
+    sourced_sold_mrr: Decimal
+    total_sold_mrr: Decimal
+    has_valid_accreditation: bool
+    customer_retention_pct: Decimal
+    software_certifications: int
+    implementation_certifications: int
+
+
+def sourced_share_pct(*, sourced_sold_mrr: Decimal, total_sold_mrr: Decimal) -> Decimal | None:
+    """Return the Partner Sourced share of sold MRR in percent; ``None`` with no sold MRR."""
+    if total_sold_mrr <= 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        return sourced_sold_mrr * HUNDRED / total_sold_mrr
+
+
+def partner_matching_eligible(*, profile: MatchingProfile, rule_set: RuleSet) -> bool:
+    """Return whether a partner may be put forward by partner matching (SPEC 10).
+
+    >= 20 % of its sold MRR Partner Sourced, and either a valid accreditation, or a tier of
+    Platinum or above with >= 85 % customer retention, >= 1 software certification and >= 1
+    implementation certification. Providers and partners with no sold MRR are not eligible.
+    """
+    if OrgKind(profile.org_kind) == OrgKind.PROVIDER:
+        return False
+    if profile.total_sold_mrr <= 0:
+        return False
+    # Cross-multiplied rather than divided, so that exactly 20 % is compared exactly.
+    if (
+        profile.sourced_sold_mrr * HUNDRED
+        < rule_set.matching_min_sourced_share_pct * profile.total_sold_mrr
+    ):
+        return False
+    if profile.has_valid_accreditation:
+        return True
+    return (
+        profile.tier is not None
+        and Tier(profile.tier) >= rule_set.matching_min_tier
+        and profile.customer_retention_pct >= rule_set.matching_min_customer_retention_pct
+        and profile.software_certifications >= 1
+        and profile.implementation_certifications >= 1
+    )

@@ -1,0 +1,1277 @@
+"""Tests of the pure tier rules (SPEC 2, 4, 10). No database, no Django."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from tiers.rules import (
+    BENEFITS,
+    DEAL_COMMISSION_MONTHS,
+    SPEC_RULE_SETS,
+    TIER_ORDER,
+    Activity,
+    Benefit,
+    EliteStanding,
+    LineKind,
+    MatchingProfile,
+    MrrVersion,
+    NoRuleSetInForceError,
+    OrgKind,
+    Points,
+    RuleSet,
+    Tier,
+    TierGap,
+    TierMove,
+    TierTarget,
+    UnsupportedCurrencyError,
+    WhatIf,
+    assess_tier,
+    benefits_for,
+    display_points,
+    elite_eligible,
+    elite_qualified,
+    gap_to_next_tier,
+    gap_to_tier,
+    is_down_tiering_run,
+    is_eligible_activity,
+    line_points,
+    line_sold_mrr,
+    managed_eligible,
+    meets_prerequisites,
+    month_mrr,
+    next_down_tiering_window,
+    next_tier_after_run,
+    partner_matching_eligible,
+    points_tier,
+    pro_subscription_qualifies,
+    qualifying_tier,
+    rule_set_in_force,
+    settle_points,
+    sold_mrr,
+    sold_points,
+    sourced_share_pct,
+    sum_points,
+    tier_above,
+    usd100_amount,
+    usd100_units,
+    what_if,
+)
+
+RS_2025, RS_2026 = SPEC_RULE_SETS
+#: A rule set from before 2025-07-15, when assisted points still counted to the sold minimum.
+RS_LEGACY = dataclasses.replace(
+    RS_2025, effective_from=date(2025, 1, 15), sold_min_sourced_only=False
+)
+
+ELITE_OK = EliteStanding(
+    invited=True,
+    customer_retention_pct=D(90),
+    revenue_retention_pct=D(90),
+    team_certifications=120,
+)
+
+CURRENCIES = {
+    "USD": D("100"),
+    "AUD": D("105"),
+    "COP": D("300300"),
+    "EUR": D("75"),
+    "GBP": D("62.5"),
+    "SGD": D("140"),
+    "JPY": D("12000"),
+    "ZAR": D("1545"),
+    "CAD": D("130"),
+}
+WEIGHTS = {
+    (LineKind.SOURCED, False): D(5),
+    (LineKind.SOURCED, True): D(10),
+    (LineKind.ASSISTED, False): D(3),
+    (LineKind.ASSISTED, True): D(6),
+    (LineKind.MANAGED, False): D(1),
+    (LineKind.MANAGED, True): D(2),
+}
+
+
+def _tier(points: Points, rule_set: RuleSet = RS_2026, **kwargs: object) -> Tier | None:
+    options: dict[str, object] = {
+        "org_kind": OrgKind.PARTNER,
+        "prerequisites_met": True,
+        "elite": ELITE_OK,
+    }
+    options.update(kwargs)
+    return qualifying_tier(points=points, rule_set=rule_set, **options)  # type: ignore[arg-type]
+
+
+def _at_target(rule_set: RuleSet, tier: Tier) -> Points:
+    """Points exactly at all three minimums of ``tier``; assisted tops up the total only."""
+    t = rule_set.target(tier)
+    return Points(
+        sourced=t.sold_min,
+        managed=t.managed_min,
+        assisted=t.total_min - t.sold_min - t.managed_min,
+    )
+
+
+# --------------------------------------------------------------------------- currencies, points
+
+
+@pytest.mark.parametrize("growth", [False, True], ids=["normal", "growth"])
+@pytest.mark.parametrize("kind", list(LineKind))
+@pytest.mark.parametrize("currency", list(CURRENCIES))
+def test_points_per_usd100_equivalent_in_every_currency(
+    currency: str, kind: LineKind, growth: bool
+) -> None:
+    points = line_points(
+        mrr=CURRENCIES[currency],
+        currency=currency,
+        kind=kind,
+        growth_market=growth,
+        rule_set=RS_2026,
+    )
+    assert points == WEIGHTS[(kind, growth)]
+
+
+@pytest.mark.parametrize("currency", list(CURRENCIES))
+def test_points_scale_with_mrr_in_every_currency(currency: str) -> None:
+    # 44 USD-100 equivalents of sourced MRR: 220 points, exactly.
+    points = line_points(
+        mrr=CURRENCIES[currency] * 44,
+        currency=currency,
+        kind=LineKind.SOURCED,
+        growth_market=False,
+        rule_set=RS_2026,
+    )
+    assert points == D(220)
+
+
+def test_points_sourced_normal() -> None:
+    points = line_points(
+        mrr=D("2200"),
+        currency="USD",
+        kind=LineKind.SOURCED,
+        growth_market=False,
+        rule_set=RS_2026,
+    )
+    assert points == D(110)
+
+
+def test_points_assisted_normal() -> None:
+    points = line_points(
+        mrr=D("1000"),
+        currency="USD",
+        kind=LineKind.ASSISTED,
+        growth_market=False,
+        rule_set=RS_2026,
+    )
+    assert points == D(30)
+
+
+def test_points_managed_normal() -> None:
+    points = line_points(
+        mrr=D("3800"),
+        currency="USD",
+        kind=LineKind.MANAGED,
+        growth_market=False,
+        rule_set=RS_2026,
+    )
+    assert points == D(38)
+
+
+@pytest.mark.parametrize("kind", list(LineKind))
+def test_growth_market_doubles_points(kind: LineKind) -> None:
+    def points(growth: bool) -> D:
+        return line_points(
+            mrr=D("1234.56"), currency="EUR", kind=kind, growth_market=growth, rule_set=RS_2026
+        )
+
+    assert points(True) == points(False) * 2
+
+
+def test_growth_multiplier_is_rule_set_data() -> None:
+    tripling = dataclasses.replace(RS_2026, growth_multiplier=D(3))
+    points = line_points(
+        mrr=D(100), currency="USD", kind=LineKind.SOURCED, growth_market=True, rule_set=tripling
+    )
+    assert points == D(15)
+
+
+def test_points_weights_are_rule_set_data() -> None:
+    heavier = dataclasses.replace(
+        RS_2026,
+        points_per_usd100={LineKind.SOURCED: D(7), LineKind.ASSISTED: D(3), LineKind.MANAGED: D(1)},
+    )
+    points = line_points(
+        mrr=D(100), currency="USD", kind=LineKind.SOURCED, growth_market=False, rule_set=heavier
+    )
+    assert points == D(7)
+
+
+@pytest.mark.parametrize(
+    ("mrr", "currency", "kind", "expected"),
+    [
+        (D("0.01"), "USD", LineKind.SOURCED, D("0.0005")),
+        (D("0.01"), "USD", LineKind.MANAGED, D("0.0001")),
+        (D("1"), "GBP", LineKind.SOURCED, D("0.08")),
+        (D("2199.99"), "USD", LineKind.SOURCED, D("109.9995")),
+        (D("1"), "JPY", LineKind.MANAGED, D(1) / D(12000)),
+        (D("25"), "EUR", LineKind.SOURCED, D(5) / D(3)),
+    ],
+)
+def test_points_are_exact_and_unrounded(mrr: D, currency: str, kind: LineKind, expected: D) -> None:
+    points = line_points(
+        mrr=mrr, currency=currency, kind=kind, growth_market=False, rule_set=RS_2026
+    )
+    assert settle_points(points) == settle_points(expected)
+    assert points != points.to_integral_value()
+
+
+def test_points_that_sum_to_a_whole_number_reach_it() -> None:
+    # 50 050 COP sourced is 5/6 of a point, which no Decimal holds exactly; six make 5.
+    one = line_points(
+        mrr=D("50050"), currency="COP", kind=LineKind.SOURCED, growth_market=False, rule_set=RS_2026
+    )
+    total = sum_points([(LineKind.SOURCED, one)] * 6)
+    assert display_points(total.sourced) == 5
+    assert settle_points(total.sourced) == D(5)
+
+
+def test_points_of_a_whole_number_in_inexact_currencies_meet_the_minimum() -> None:
+    # Gold 2026's sold minimum of 110: 109 points, then three lines of 1/3 of a point, whose
+    # Decimal quotients (0.33...3) fall short: the raw sum is 109.99...9.
+    lines = [
+        (LineKind.SOURCED, D("2180"), "USD"),
+        (LineKind.SOURCED, D("5"), "EUR"),
+        (LineKind.SOURCED, D("5"), "EUR"),
+        (LineKind.SOURCED, D("5"), "EUR"),
+    ]
+    points = sum_points(
+        (
+            kind,
+            line_points(
+                mrr=mrr, currency=currency, kind=kind, growth_market=False, rule_set=RS_2026
+            ),
+        )
+        for kind, mrr, currency in lines
+    )
+    assert points.sourced < 110  # the raw sum, short in its last digit
+    assert display_points(points.sourced) == 110
+    assert _tier(Points(sourced=points.sourced, managed=D(38), assisted=D(177))) == Tier.GOLD
+
+
+@pytest.mark.parametrize("currency", ["CHF", "usd", "", "XXX", "BRL"])
+def test_unsupported_currency_is_rejected(currency: str) -> None:
+    with pytest.raises(UnsupportedCurrencyError, match="not accepted") as excinfo:
+        line_points(
+            mrr=D(100),
+            currency=currency,
+            kind=LineKind.SOURCED,
+            growth_market=False,
+            rule_set=RS_2026,
+        )
+    assert "AUD, CAD, COP, EUR, GBP, JPY, SGD, USD, ZAR" in str(excinfo.value)
+
+
+def test_usd100_amount_of_every_accepted_currency() -> None:
+    for currency, amount in CURRENCIES.items():
+        assert usd100_amount(currency=currency, rule_set=RS_2026) == amount
+
+
+def test_usd100_units() -> None:
+    assert usd100_units(mrr=D("150"), usd100_amount=D("75")) == D(2)
+    assert usd100_units(mrr=D("31.25"), usd100_amount=D("62.5")) == D("0.5")
+
+
+def test_negative_mrr_is_rejected() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        line_points(
+            mrr=D("-1"),
+            currency="USD",
+            kind=LineKind.SOURCED,
+            growth_market=False,
+            rule_set=RS_2026,
+        )
+
+
+def test_float_mrr_is_rejected() -> None:
+    with pytest.raises(TypeError):
+        line_points(
+            mrr=100.0,  # type: ignore[arg-type]
+            currency="USD",
+            kind=LineKind.SOURCED,
+            growth_market=False,
+            rule_set=RS_2026,
+        )
+
+
+def test_line_kind_accepts_plain_strings_from_the_database() -> None:
+    kind: LineKind = "assisted"  # type: ignore[assignment]
+    assert line_points(
+        mrr=D(100), currency="USD", kind=kind, growth_market=False, rule_set=RS_2026
+    ) == D(3)
+    assert Points().plus(kind=kind, points=D(3)) == Points(assisted=D(3))
+
+
+def test_unknown_line_kind_is_rejected() -> None:
+    with pytest.raises(ValueError, match="bogus"):
+        Points().plus(kind="bogus", points=D(1))  # type: ignore[arg-type]
+
+
+def test_total_counts_sourced_assisted_and_managed() -> None:
+    points = Points(sourced=D("1.5"), assisted=D("2.25"), managed=D("3"))
+    assert points.total == D("6.75")
+
+
+def test_sum_points_by_kind() -> None:
+    points = sum_points(
+        [
+            (LineKind.SOURCED, D(5)),
+            (LineKind.MANAGED, D(1)),
+            (LineKind.SOURCED, D("2.5")),
+            (LineKind.ASSISTED, D(3)),
+        ]
+    )
+    assert points == Points(sourced=D("7.5"), assisted=D(3), managed=D(1))
+
+
+# --------------------------------------------------------------------------- display
+
+
+@pytest.mark.parametrize(
+    ("points", "shown"),
+    [
+        (D("0"), 0),
+        (D("0.9999"), 0),
+        (D("1"), 1),
+        (D("109.9995"), 109),
+        (D("110"), 110),
+        (D("110.0001"), 110),
+        (D("324.999"), 324),
+        (D("325.5"), 325),
+        (D("8999.99"), 8999),
+    ],
+)
+def test_display_points_rounds_down(points: D, shown: int) -> None:
+    assert display_points(points) == shown
+
+
+def test_comparisons_use_unrounded_points() -> None:
+    # 324.9995 total would round (half up) to 325 but does not meet Gold 2026's 325.
+    short = Points(sourced=D(200), managed=D(50), assisted=D("74.9995"))
+    assert _tier(short) == Tier.UNTIERED
+    assert _tier(dataclasses.replace(short, assisted=D(75))) == Tier.GOLD
+
+
+# --------------------------------------------------------------------------- sold MRR
+
+
+@pytest.mark.parametrize(
+    ("this_month", "year_ago", "expected"),
+    [
+        (D(150), D(100), D(50)),
+        (D(100), D(150), D(0)),
+        (D(100), D(100), D(0)),
+        (D(80), D(0), D(80)),
+        (D(0), D(80), D(0)),
+        (D("400.01"), D("400"), D("0.01")),
+    ],
+)
+def test_sold_mrr_is_growth_over_the_same_month_a_year_earlier(
+    this_month: D, year_ago: D, expected: D
+) -> None:
+    assert sold_mrr(mrr_this_month=this_month, mrr_year_ago=year_ago) == expected
+
+
+def _v(start: date, until: date | None, mrr: str) -> MrrVersion:
+    return MrrVersion(effective_from=start, effective_until=until, mrr=D(mrr))
+
+
+@pytest.mark.parametrize(
+    ("versions", "month", "expected"),
+    [
+        pytest.param([], date(2026, 3, 1), "0", id="no-versions"),
+        pytest.param([_v(date(2026, 3, 1), None, "100")], date(2026, 3, 1), "100", id="starts-1st"),
+        pytest.param([_v(date(2026, 3, 1), None, "100")], date(2026, 2, 1), "0", id="before-start"),
+        pytest.param([_v(date(2026, 3, 2), None, "100")], date(2026, 3, 1), "0", id="starts-2nd"),
+        pytest.param(
+            [_v(date(2026, 3, 2), None, "100")], date(2026, 4, 1), "100", id="starts-2nd-next-month"
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 1), "100")],
+            date(2026, 3, 1),
+            "0",
+            id="terminated-on-1st",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 1), "100")],
+            date(2026, 2, 1),
+            "100",
+            id="terminated-on-1st-month-before",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 2), "100")],
+            date(2026, 3, 1),
+            "100",
+            id="terminated-on-2nd",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 2), "100")],
+            date(2026, 4, 1),
+            "0",
+            id="terminated-on-2nd-next-month",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 15), "50"), _v(date(2026, 3, 15), None, "400")],
+            date(2026, 3, 1),
+            "50",
+            id="upgrade-mid-month-counts-next-month",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 15), "50"), _v(date(2026, 3, 15), None, "400")],
+            date(2026, 4, 1),
+            "400",
+            id="upgrade-mid-month-next-month",
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), date(2026, 3, 1), "50"), _v(date(2026, 3, 1), None, "400")],
+            date(2026, 3, 1),
+            "400",
+            id="upgrade-on-1st",
+        ),
+        pytest.param(
+            [_v(date(2026, 3, 1), None, "100")], date(2026, 3, 31), "100", id="any-day-of-month"
+        ),
+        pytest.param(
+            [_v(date(2025, 1, 1), None, "50"), _v(date(2026, 3, 1), None, "400")],
+            date(2026, 3, 1),
+            "400",
+            id="overlap-latest-wins",
+        ),
+    ],
+)
+def test_month_mrr_is_the_version_in_effect_on_the_first_day(
+    versions: list[MrrVersion], month: date, expected: str
+) -> None:
+    assert month_mrr(versions=versions, month=month) == D(expected)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        (date(2025, 3, 15), "100"),  # new line: all of it is sold MRR
+        (date(2026, 2, 15), "0"),  # same MRR as a year earlier
+        (date(2026, 3, 15), "300"),  # upgraded on 2026-03-01: 400 vs 100
+        (date(2027, 3, 15), "0"),  # terminated: nothing sold
+    ],
+)
+def test_line_sold_mrr_compares_month_of_as_of_with_twelve_months_earlier(
+    as_of: date, expected: str
+) -> None:
+    versions = [
+        _v(date(2025, 2, 1), date(2026, 3, 1), "100"),
+        _v(date(2026, 3, 1), date(2027, 1, 1), "400"),
+    ]
+    assert line_sold_mrr(versions=versions, as_of=as_of) == D(expected)
+
+
+def test_line_sold_mrr_on_a_leap_day() -> None:
+    versions = [_v(date(2027, 2, 1), date(2028, 2, 1), "100"), _v(date(2028, 2, 1), None, "250")]
+    assert line_sold_mrr(versions=versions, as_of=date(2028, 2, 29)) == D(150)
+
+
+# --------------------------------------------------------------------------- managed
+
+
+AS_OF = date(2026, 3, 15)  # D - 60 days is 2026-01-14
+
+
+@pytest.mark.parametrize(
+    ("occurred_on", "kind", "expected"),
+    [
+        pytest.param(date(2026, 1, 14), "asset_created", True, id="D-60-counts"),
+        pytest.param(date(2026, 1, 13), "asset_created", False, id="D-61-does-not"),
+        pytest.param(date(2026, 2, 20), "asset_edited", True, id="inside"),
+        pytest.param(date(2026, 3, 15), "asset_edited", True, id="on-D-counts"),
+        pytest.param(date(2026, 3, 16), "asset_edited", False, id="after-D-ignored"),
+        pytest.param(date(2026, 3, 1), "login", False, id="login-alone"),
+        pytest.param(date(2026, 3, 1), "report_viewed", False, id="unknown-kind"),
+    ],
+)
+def test_managed_eligible_needs_asset_activity_in_the_60_days_up_to_d(
+    occurred_on: date, kind: str, expected: bool
+) -> None:
+    activities = [Activity(kind=kind, occurred_on=occurred_on)]
+    assert managed_eligible(activities=activities, as_of=AS_OF) is expected
+
+
+def test_login_alone_does_not_make_a_customer_managed() -> None:
+    logins = [Activity(kind="login", occurred_on=date(2026, 3, d)) for d in range(1, 16)]
+    assert managed_eligible(activities=logins, as_of=AS_OF) is False
+    edited = [*logins, Activity(kind="asset_edited", occurred_on=date(2026, 1, 20))]
+    assert managed_eligible(activities=edited, as_of=AS_OF) is True
+
+
+def test_managed_eligible_with_no_activity() -> None:
+    assert managed_eligible(activities=[], as_of=AS_OF) is False
+
+
+def test_managed_window_length_is_a_parameter() -> None:
+    activity = [Activity(kind="asset_created", occurred_on=date(2026, 2, 13))]
+    assert managed_eligible(activities=activity, as_of=AS_OF, window_days=30) is True
+    assert managed_eligible(activities=activity, as_of=AS_OF, window_days=29) is False
+
+
+@pytest.mark.parametrize(
+    ("kind", "eligible"),
+    [("asset_created", True), ("asset_edited", True), ("login", False), ("", False)],
+)
+def test_is_eligible_activity(kind: str, eligible: bool) -> None:
+    assert is_eligible_activity(kind) is eligible
+
+
+# --------------------------------------------------------------------------- rule sets
+
+
+@pytest.mark.parametrize(
+    ("on", "effective_from"),
+    [
+        (date(2025, 7, 15), date(2025, 7, 15)),
+        (date(2025, 12, 31), date(2025, 7, 15)),
+        (date(2026, 1, 14), date(2025, 7, 15)),
+        (date(2026, 1, 15), date(2026, 1, 15)),
+        (date(2030, 6, 1), date(2026, 1, 15)),
+    ],
+)
+def test_rule_set_in_force_is_the_latest_effective_on_or_before_the_date(
+    on: date, effective_from: date
+) -> None:
+    assert rule_set_in_force(SPEC_RULE_SETS, on).effective_from == effective_from
+
+
+def test_no_rule_set_in_force_before_the_first() -> None:
+    with pytest.raises(NoRuleSetInForceError, match="2025-07-14"):
+        rule_set_in_force(SPEC_RULE_SETS, date(2025, 7, 14))
+
+
+def test_rule_set_in_force_ignores_order() -> None:
+    assert rule_set_in_force(reversed(SPEC_RULE_SETS), date(2026, 2, 1)) is RS_2026
+
+
+def test_two_rule_sets_on_one_date_is_an_error() -> None:
+    twin = dataclasses.replace(RS_2026, growth_multiplier=D(3))
+    with pytest.raises(ValueError, match="several"):
+        rule_set_in_force([RS_2026, twin], date(2026, 2, 1))
+
+
+def test_spec_rule_sets_hold_the_spec_targets() -> None:
+    rows = [
+        (rs.effective_from, t.tier, t.sold_min, t.managed_min, t.total_min)
+        for rs in SPEC_RULE_SETS
+        for t in rs.targets
+    ]
+    assert all(isinstance(n, D) for row in rows for n in row[2:])
+    assert [(*row[:2], *map(int, row[2:])) for row in rows] == [
+        (date(2025, 7, 15), Tier.GOLD, 113, 38, 300),
+        (date(2025, 7, 15), Tier.PLATINUM, 270, 150, 875),
+        (date(2025, 7, 15), Tier.DIAMOND, 570, 550, 2990),
+        (date(2025, 7, 15), Tier.ELITE, 1950, 1700, 8600),
+        (date(2026, 1, 15), Tier.GOLD, 110, 38, 325),
+        (date(2026, 1, 15), Tier.PLATINUM, 325, 150, 925),
+        (date(2026, 1, 15), Tier.DIAMOND, 950, 550, 3100),
+        (date(2026, 1, 15), Tier.ELITE, 2100, 1700, 9000),
+    ]
+    assert all(rs.sold_min_sourced_only for rs in SPEC_RULE_SETS)
+
+
+def test_rule_set_needs_a_target_for_every_tier() -> None:
+    with pytest.raises(ValueError, match="exactly one target"):
+        dataclasses.replace(RS_2026, targets=RS_2026.targets[:3])
+
+
+def test_rule_set_rejects_a_duplicate_tier_target() -> None:
+    gold = TierTarget(tier=Tier.GOLD, sold_min=D(1), managed_min=D(1), total_min=D(1))
+    with pytest.raises(ValueError, match="exactly one target"):
+        dataclasses.replace(RS_2026, targets=(*RS_2026.targets, gold))
+
+
+def test_rule_set_needs_weights_for_every_kind() -> None:
+    with pytest.raises(ValueError, match="every line kind"):
+        dataclasses.replace(RS_2026, points_per_usd100={LineKind.SOURCED: D(5)})
+
+
+def test_rule_set_rejects_a_non_positive_currency_amount() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        dataclasses.replace(RS_2026, usd100_amounts={"USD": D(0)})
+
+
+def test_rule_set_is_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RS_2026.sold_min_sourced_only = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        RS_2026.usd100_amounts["CHF"] = D(90)  # type: ignore[index]
+
+
+# --------------------------------------------------------------------------- prerequisites
+
+
+@pytest.mark.parametrize(
+    ("certification", "subscription", "met"),
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, False)],
+)
+def test_prerequisites_need_certification_and_pro_subscription(
+    certification: bool, subscription: bool, met: bool
+) -> None:
+    assert (
+        meets_prerequisites(
+            has_partner_certification=certification, has_pro_subscription=subscription
+        )
+        is met
+    )
+
+
+def test_missing_prerequisites_means_untiered_whatever_the_points() -> None:
+    points = _at_target(RS_2026, Tier.ELITE)
+    assert _tier(points, prerequisites_met=False) == Tier.UNTIERED
+
+
+def test_provider_has_no_tier() -> None:
+    points = _at_target(RS_2026, Tier.ELITE)
+    assert _tier(points, org_kind=OrgKind.PROVIDER) is None
+    assert _tier(points, org_kind="provider") is None
+
+
+@pytest.mark.parametrize(
+    ("edition", "mrr", "currency", "qualifies"),
+    [
+        ("professional", "400", "USD", True),
+        ("professional", "399.99", "USD", False),
+        ("enterprise", "400", "USD", True),
+        ("starter", "1000", "USD", False),
+        (None, "1000", "USD", False),
+        ("professional", "300", "EUR", True),
+        ("professional", "299.99", "EUR", False),
+        ("professional", "48000", "JPY", True),
+        ("professional", "420", "AUD", True),
+        ("professional", "419.99", "AUD", False),
+    ],
+)
+def test_pro_subscription_prerequisite_is_pro_level_at_usd_400(
+    edition: str | None, mrr: str, currency: str, qualifies: bool
+) -> None:
+    result = pro_subscription_qualifies(
+        edition=edition, mrr=D(mrr), currency=currency, rule_set=RS_2026
+    )
+    assert result is qualifies
+
+
+# --------------------------------------------------------------------------- tier thresholds
+
+#: One cent of USD MRR in points of the kind that carries each minimum in the edge tests.
+CENT = {"sold": D("0.0005"), "managed": D("0.0001"), "total": D("0.0003")}
+
+
+def _threshold_cases() -> list[object]:
+    cases: list[object] = []
+    for rs in SPEC_RULE_SETS:
+        for tier in (Tier.GOLD, Tier.PLATINUM, Tier.DIAMOND, Tier.ELITE):
+            below = TIER_ORDER[tier.rank - 1]
+            for dimension in ("sold", "managed", "total"):
+                name = f"{rs.effective_from}-{tier}-{dimension}"
+                cases.append(pytest.param(rs, tier, dimension, D(0), tier, id=f"{name}-at"))
+                cases.append(
+                    pytest.param(rs, tier, dimension, D("0.01"), below, id=f"{name}-0.01-under")
+                )
+                cases.append(
+                    pytest.param(
+                        rs, tier, dimension, CENT[dimension], below, id=f"{name}-1-cent-under"
+                    )
+                )
+    return cases
+
+
+@pytest.mark.parametrize(("rule_set", "tier", "dimension", "short", "expected"), _threshold_cases())
+def test_tier_threshold_edges(
+    rule_set: RuleSet, tier: Tier, dimension: str, short: D, expected: Tier
+) -> None:
+    points = _at_target(rule_set, tier)
+    if dimension == "sold":
+        # Move the shortfall to assisted: it keeps the total but not the sold minimum.
+        points = Points(
+            sourced=points.sourced - short,
+            assisted=points.assisted + short,
+            managed=points.managed,
+        )
+    elif dimension == "managed":
+        points = Points(
+            sourced=points.sourced,
+            assisted=points.assisted + short,
+            managed=points.managed - short,
+        )
+    else:
+        points = dataclasses.replace(points, assisted=points.assisted - short)
+    assert _tier(points, rule_set) == expected
+
+
+def test_gold_2026_sold_minimum_edge_example() -> None:
+    enough_else = {"managed": D(38), "assisted": D(300)}
+    assert _tier(Points(sourced=D("109.99"), **enough_else)) == Tier.UNTIERED
+    assert _tier(Points(sourced=D("110"), **enough_else)) == Tier.GOLD
+
+
+def test_one_cent_of_mrr_under_gold_sold_minimum_fails() -> None:
+    def tier_for(mrr: str) -> Tier | None:
+        sourced = line_points(
+            mrr=D(mrr), currency="USD", kind=LineKind.SOURCED, growth_market=False, rule_set=RS_2026
+        )
+        return _tier(Points(sourced=sourced, managed=D(38), assisted=D(300)))
+
+    assert tier_for("2200.00") == Tier.GOLD
+    assert tier_for("2199.99") == Tier.UNTIERED
+
+
+def test_one_cent_of_growth_market_mrr_under_gold_sold_minimum_fails() -> None:
+    def tier_for(mrr: str) -> Tier | None:
+        sourced = line_points(
+            mrr=D(mrr), currency="EUR", kind=LineKind.SOURCED, growth_market=True, rule_set=RS_2026
+        )
+        return _tier(Points(sourced=sourced, managed=D(38), assisted=D(300)))
+
+    assert tier_for("825.00") == Tier.GOLD  # 825 EUR = 1100 USD, x10 = 110 points
+    assert tier_for("824.99") == Tier.UNTIERED
+
+
+def test_highest_tier_whose_three_minimums_are_met() -> None:
+    # Diamond-sized sold and total points, but only Platinum's managed minimum.
+    points = Points(sourced=D(1000), assisted=D(3000), managed=D(150))
+    assert _tier(points) == Tier.PLATINUM
+
+
+def test_zero_points_are_untiered() -> None:
+    assert _tier(Points()) == Tier.UNTIERED
+
+
+def test_sold_min_counts_sourced_only_from_2025_07_15() -> None:
+    # 113 sold points, all assisted: the sold minimum is missed under the SPEC rule sets.
+    points = Points(sourced=D(0), assisted=D(262), managed=D(38))
+    assert sold_points(points=points, rule_set=RS_2025) == D(0)
+    assert _tier(points, RS_2025) == Tier.UNTIERED
+    # Before 2025-07-15 assisted points counted towards it.
+    assert sold_points(points=points, rule_set=RS_LEGACY) == D(262)
+    assert _tier(points, RS_LEGACY) == Tier.GOLD
+
+
+def test_assisted_points_still_count_towards_the_total() -> None:
+    points = Points(sourced=D(110), assisted=D(177), managed=D(38))
+    assert points.total == D(325)
+    assert _tier(points) == Tier.GOLD
+
+
+@pytest.mark.parametrize(
+    ("points", "tier_2025", "tier_2026"),
+    [
+        (_at_target(RS_2025, Tier.GOLD), Tier.GOLD, Tier.UNTIERED),
+        (_at_target(RS_2025, Tier.PLATINUM), Tier.PLATINUM, Tier.GOLD),
+        (_at_target(RS_2025, Tier.DIAMOND), Tier.DIAMOND, Tier.PLATINUM),
+        (_at_target(RS_2025, Tier.ELITE), Tier.ELITE, Tier.DIAMOND),
+        (_at_target(RS_2026, Tier.GOLD), Tier.UNTIERED, Tier.GOLD),
+    ],
+)
+def test_the_rule_set_decides_the_tier(points: Points, tier_2025: Tier, tier_2026: Tier) -> None:
+    assert _tier(points, RS_2025) == tier_2025
+    assert _tier(points, RS_2026) == tier_2026
+
+
+def test_points_tier_includes_elite_without_the_invitation() -> None:
+    assert points_tier(points=_at_target(RS_2026, Tier.ELITE), rule_set=RS_2026) == Tier.ELITE
+
+
+# --------------------------------------------------------------------------- Elite
+
+
+@pytest.mark.parametrize(
+    ("change", "is_eligible"),
+    [
+        pytest.param({}, True, id="all-met"),
+        pytest.param({"invited": False}, False, id="not-invited"),
+        pytest.param({"customer_retention_pct": D(85)}, True, id="customer-85-exactly-ok"),
+        pytest.param({"customer_retention_pct": D("84.99")}, False, id="customer-84.99"),
+        pytest.param({"revenue_retention_pct": D(85)}, False, id="revenue-85-exactly-not-ok"),
+        pytest.param({"revenue_retention_pct": D("85.01")}, True, id="revenue-85.01"),
+        pytest.param({"team_certifications": 100}, True, id="100-certifications"),
+        pytest.param({"team_certifications": 99}, False, id="99-certifications"),
+    ],
+)
+def test_elite_eligibility_edges(change: dict[str, object], is_eligible: bool) -> None:
+    standing = dataclasses.replace(ELITE_OK, **change)  # type: ignore[arg-type]
+    assert elite_eligible(standing=standing, rule_set=RS_2026) is is_eligible
+    expected = Tier.ELITE if is_eligible else Tier.DIAMOND
+    assert _tier(_at_target(RS_2026, Tier.ELITE), elite=standing) == expected
+
+
+def test_elite_is_by_invitation_only() -> None:
+    points = _at_target(RS_2026, Tier.ELITE)
+    assert _tier(points, elite=None) == Tier.DIAMOND
+    assert elite_eligible(standing=None, rule_set=RS_2026) is False
+
+
+def test_elite_points_without_eligibility_are_capped_at_diamond() -> None:
+    points = Points(sourced=D(5000), managed=D(5000), assisted=D(5000))
+    uninvited = dataclasses.replace(ELITE_OK, invited=False)
+    assert elite_qualified(points=points, rule_set=RS_2026) is True
+    assert _tier(points, elite=uninvited) == Tier.DIAMOND
+
+
+def test_elite_eligible_without_elite_points_is_not_elite() -> None:
+    points = _at_target(RS_2026, Tier.DIAMOND)
+    assert elite_qualified(points=points, rule_set=RS_2026) is False
+    assert _tier(points, elite=ELITE_OK) == Tier.DIAMOND
+
+
+def test_elite_qualified_needs_all_three_elite_minimums() -> None:
+    points = _at_target(RS_2026, Tier.ELITE)
+    assert elite_qualified(points=points, rule_set=RS_2026) is True
+    short = dataclasses.replace(points, managed=D("1699.99"), assisted=points.assisted + 1)
+    assert elite_qualified(points=short, rule_set=RS_2026) is False
+
+
+def test_elite_thresholds_are_rule_set_data() -> None:
+    relaxed = dataclasses.replace(RS_2026, elite_min_team_certifications=50)
+    standing = dataclasses.replace(ELITE_OK, team_certifications=50)
+    assert elite_eligible(standing=standing, rule_set=relaxed) is True
+    assert elite_eligible(standing=standing, rule_set=RS_2026) is False
+
+
+# --------------------------------------------------------------------------- re-tiering timing
+
+MONTHS = list(range(1, 13))
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_up_tiering_at_any_monthly_run(month: int) -> None:
+    move = next_tier_after_run(
+        current_tier=Tier.GOLD, qualified_tier=Tier.DIAMOND, run_date=date(2026, month, 15)
+    )
+    assert move == TierMove(tier=Tier.DIAMOND, at_risk=False)
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_down_tiering_only_in_january_and_july(month: int) -> None:
+    move = next_tier_after_run(
+        current_tier=Tier.PLATINUM, qualified_tier=Tier.GOLD, run_date=date(2026, month, 15)
+    )
+    if month in (1, 7):
+        assert move == TierMove(tier=Tier.GOLD, at_risk=False)
+    else:
+        assert move == TierMove(tier=Tier.PLATINUM, at_risk=True)
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_same_tier_is_kept_and_not_at_risk(month: int) -> None:
+    move = next_tier_after_run(
+        current_tier=Tier.GOLD, qualified_tier=Tier.GOLD, run_date=date(2026, month, 15)
+    )
+    assert move == TierMove(tier=Tier.GOLD, at_risk=False)
+
+
+def test_down_tiering_can_drop_several_tiers_at_a_window() -> None:
+    move = next_tier_after_run(
+        current_tier=Tier.ELITE, qualified_tier=Tier.UNTIERED, run_date=date(2026, 7, 15)
+    )
+    assert move == TierMove(tier=Tier.UNTIERED, at_risk=False)
+
+
+def test_at_risk_partner_moving_up_is_no_longer_at_risk() -> None:
+    march = next_tier_after_run(
+        current_tier=Tier.PLATINUM, qualified_tier=Tier.GOLD, run_date=date(2026, 3, 15)
+    )
+    april = next_tier_after_run(
+        current_tier=march.tier, qualified_tier=Tier.DIAMOND, run_date=date(2026, 4, 15)
+    )
+    assert march == TierMove(tier=Tier.PLATINUM, at_risk=True)
+    assert april == TierMove(tier=Tier.DIAMOND, at_risk=False)
+
+
+def test_losing_prerequisites_between_windows_keeps_the_tier_at_risk() -> None:
+    points = _at_target(RS_2026, Tier.PLATINUM)
+    qualified = _tier(points, prerequisites_met=False)
+    assert qualified == Tier.UNTIERED
+    move = next_tier_after_run(
+        current_tier=Tier.PLATINUM, qualified_tier=qualified, run_date=date(2026, 4, 15)
+    )
+    assert move == TierMove(tier=Tier.PLATINUM, at_risk=True)
+
+
+def test_timing_compares_tiers_from_the_database_by_rank() -> None:
+    # Plain strings: "untiered" > "platinum" as text, but it is a drop.
+    move = next_tier_after_run(
+        current_tier="platinum",  # type: ignore[arg-type]
+        qualified_tier="untiered",  # type: ignore[arg-type]
+        run_date=date(2026, 4, 15),
+    )
+    assert move == TierMove(tier=Tier.PLATINUM, at_risk=True)
+
+
+@pytest.mark.parametrize(
+    ("run_date", "is_window"),
+    [
+        (date(2026, 1, 15), True),
+        (date(2026, 1, 1), True),
+        (date(2026, 7, 15), True),
+        (date(2026, 6, 15), False),
+        (date(2026, 12, 15), False),
+    ],
+)
+def test_is_down_tiering_run(run_date: date, is_window: bool) -> None:
+    assert is_down_tiering_run(run_date) is is_window
+
+
+@pytest.mark.parametrize(
+    ("after", "window"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 15)),
+        (date(2026, 1, 14), date(2026, 1, 15)),
+        (date(2026, 1, 15), date(2026, 7, 15)),
+        (date(2026, 3, 15), date(2026, 7, 15)),
+        (date(2026, 7, 14), date(2026, 7, 15)),
+        (date(2026, 7, 15), date(2027, 1, 15)),
+        (date(2026, 12, 31), date(2027, 1, 15)),
+    ],
+)
+def test_next_down_tiering_window(after: date, window: date) -> None:
+    assert next_down_tiering_window(after) == window
+
+
+def test_tiers_order_by_rank_not_text() -> None:
+    assert sorted([Tier.PLATINUM, Tier.UNTIERED, Tier.ELITE, Tier.GOLD, Tier.DIAMOND]) == list(
+        TIER_ORDER
+    )
+    assert Tier.UNTIERED < Tier.PLATINUM
+    assert Tier.DIAMOND > "platinum"
+    assert tier_above(Tier.DIAMOND) == Tier.ELITE
+    assert tier_above(Tier.ELITE) is None
+
+
+# --------------------------------------------------------------------------- gap to next tier
+
+
+@pytest.mark.parametrize(
+    ("points", "current", "expected"),
+    [
+        pytest.param(
+            Points(sourced=D(100), assisted=D(150), managed=D(40)),
+            Tier.UNTIERED,
+            TierGap(tier=Tier.GOLD, sold=D(10), managed=D(0), total=D(35)),
+            id="untiered-to-gold",
+        ),
+        pytest.param(
+            Points(sourced=D("109.9995"), assisted=D(200), managed=D(38)),
+            Tier.UNTIERED,
+            TierGap(tier=Tier.GOLD, sold=D("0.0005"), managed=D(0), total=D(0)),
+            id="one-cent-short",
+        ),
+        pytest.param(
+            _at_target(RS_2026, Tier.GOLD),
+            Tier.GOLD,
+            TierGap(tier=Tier.PLATINUM, sold=D(215), managed=D(112), total=D(600)),
+            id="gold-to-platinum",
+        ),
+        pytest.param(
+            Points(sourced=D(5000), assisted=D(0), managed=D(100)),
+            Tier.PLATINUM,
+            TierGap(tier=Tier.DIAMOND, sold=D(0), managed=D(450), total=D(0)),
+            id="never-negative",
+        ),
+        pytest.param(
+            _at_target(RS_2026, Tier.ELITE),
+            Tier.DIAMOND,
+            TierGap(tier=Tier.ELITE, sold=D(0), managed=D(0), total=D(0)),
+            id="capped-at-diamond-nothing-missing",
+        ),
+    ],
+)
+def test_gap_to_next_tier(points: Points, current: Tier, expected: TierGap) -> None:
+    assert gap_to_next_tier(points=points, current_tier=current, rule_set=RS_2026) == expected
+
+
+def test_gap_to_next_tier_is_none_at_the_top() -> None:
+    assert gap_to_next_tier(points=Points(), current_tier=Tier.ELITE, rule_set=RS_2026) is None
+
+
+def test_gap_counts_sold_as_the_rule_set_says() -> None:
+    points = Points(sourced=D(50), assisted=D(100), managed=D(38))
+    sourced_only = gap_to_tier(points=points, tier=Tier.GOLD, rule_set=RS_2025)
+    legacy = gap_to_tier(points=points, tier=Tier.GOLD, rule_set=RS_LEGACY)
+    assert sourced_only.sold == D(63)
+    assert legacy.sold == D(0)
+
+
+def test_gap_met_when_nothing_is_missing() -> None:
+    gap = gap_to_tier(points=_at_target(RS_2026, Tier.GOLD), tier=Tier.GOLD, rule_set=RS_2026)
+    assert gap.met is True
+
+
+def test_gap_to_untiered_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no point targets"):
+        gap_to_tier(points=Points(), tier=Tier.UNTIERED, rule_set=RS_2026)
+
+
+# --------------------------------------------------------------------------- assessment
+
+
+def test_assess_tier_for_a_provider_gives_no_tier() -> None:
+    result = assess_tier(
+        points=_at_target(RS_2026, Tier.ELITE),
+        org_kind=OrgKind.PROVIDER,
+        prerequisites_met=True,
+        current_tier=None,
+        run_date=date(2026, 1, 15),
+        rule_set=RS_2026,
+    )
+    assert result.tier is None
+    assert result.qualified_tier is None
+    assert result.at_risk is False
+    assert result.next_tier is None
+
+
+def test_assess_tier_new_partner_starts_untiered_and_moves_up() -> None:
+    result = assess_tier(
+        points=_at_target(RS_2026, Tier.GOLD),
+        org_kind=OrgKind.PARTNER,
+        prerequisites_met=True,
+        current_tier=None,
+        run_date=date(2026, 3, 15),
+        rule_set=RS_2026,
+    )
+    assert (result.qualified_tier, result.tier, result.at_risk) == (Tier.GOLD, Tier.GOLD, False)
+    assert result.next_tier is not None
+    assert result.next_tier.tier == Tier.PLATINUM
+
+
+def test_assess_tier_at_risk_shows_the_gap_above_the_kept_tier() -> None:
+    result = assess_tier(
+        points=_at_target(RS_2026, Tier.GOLD),
+        org_kind=OrgKind.PARTNER,
+        prerequisites_met=True,
+        current_tier=Tier.PLATINUM,
+        run_date=date(2026, 3, 15),
+        rule_set=RS_2026,
+    )
+    assert (result.qualified_tier, result.tier, result.at_risk) == (Tier.GOLD, Tier.PLATINUM, True)
+    assert result.next_tier is not None
+    assert result.next_tier.tier == Tier.DIAMOND
+
+
+def test_assess_tier_reports_elite_qualified_when_capped() -> None:
+    result = assess_tier(
+        points=_at_target(RS_2026, Tier.ELITE),
+        org_kind=OrgKind.PARTNER,
+        prerequisites_met=True,
+        current_tier=Tier.DIAMOND,
+        run_date=date(2026, 3, 15),
+        rule_set=RS_2026,
+        elite=None,
+    )
+    assert result.tier == Tier.DIAMOND
+    assert result.elite_qualified is True
+
+
+# --------------------------------------------------------------------------- what-if
+
+#: 2026 Platinum minus 25 sourced points: sold 300/325, managed 150/150, total 900/925.
+NEAR_PLATINUM = Points(sourced=D(300), assisted=D(450), managed=D(150))
+
+
+def _what_if(kind: LineKind, mrr: str, currency: str, growth: bool, **kwargs: object) -> WhatIf:
+    options: dict[str, object] = {
+        "points": NEAR_PLATINUM,
+        "org_kind": OrgKind.PARTNER,
+        "prerequisites_met": True,
+        "rule_set": RS_2026,
+    }
+    options.update(kwargs)
+    return what_if(kind=kind, mrr=D(mrr), currency=currency, growth_market=growth, **options)  # type: ignore[arg-type]
+
+
+def test_what_if_crossing_platinum_with_sourced_mrr() -> None:
+    result = what_if(
+        points=NEAR_PLATINUM,
+        kind=LineKind.SOURCED,
+        mrr=D(500),
+        currency="USD",
+        growth_market=False,
+        org_kind=OrgKind.PARTNER,
+        prerequisites_met=True,
+        rule_set=RS_2026,
+    )
+    assert result.added_points == D(25)
+    assert result.points == Points(sourced=D(325), assisted=D(450), managed=D(150))
+    assert result.qualifying_tier == Tier.PLATINUM
+    assert result.next_tier is not None
+    assert result.next_tier.tier == Tier.DIAMOND
+
+
+def test_what_if_growth_market_needs_half_the_mrr() -> None:
+    result = _what_if(LineKind.SOURCED, "187.50", "EUR", True)  # 250 USD x 10 per 100
+    assert result.qualifying_tier == Tier.PLATINUM
+
+
+def test_what_if_one_cent_short_stays_gold() -> None:
+    result = _what_if(LineKind.SOURCED, "499.99", "USD", False)
+    assert result.qualifying_tier == Tier.GOLD
+
+
+def test_what_if_assisted_mrr_does_not_fill_the_sold_minimum() -> None:
+    result = _what_if(LineKind.ASSISTED, "10000", "USD", False)
+    assert result.points.assisted == D(750)
+    assert result.qualifying_tier == Tier.GOLD
+
+
+def test_what_if_without_prerequisites_stays_untiered() -> None:
+    result = _what_if(LineKind.SOURCED, "500", "USD", False, prerequisites_met=False)
+    assert result.qualifying_tier == Tier.UNTIERED
+
+
+def test_what_if_for_a_provider_has_no_tier() -> None:
+    result = _what_if(LineKind.SOURCED, "500", "USD", False, org_kind=OrgKind.PROVIDER)
+    assert result.qualifying_tier is None
+    assert result.next_tier is None
+
+
+def test_what_if_rejects_an_unsupported_currency() -> None:
+    with pytest.raises(UnsupportedCurrencyError):
+        _what_if(LineKind.SOURCED, "500", "CHF", False)
+
+
+def test_what_if_leaves_the_current_points_unchanged() -> None:
+    before = dataclasses.replace(NEAR_PLATINUM)
+    _what_if(LineKind.MANAGED, "1000", "USD", False)
+    assert before == NEAR_PLATINUM
+
+
+# --------------------------------------------------------------------------- benefits
+
+EVERYONE = {OrgKind.PROVIDER, *TIER_ORDER}
+PARTNERS = set(TIER_ORDER)
+PLATINUM_UP = {Tier.PLATINUM, Tier.DIAMOND, Tier.ELITE}
+
+
+@pytest.mark.parametrize(
+    ("benefit", "holders"),
+    [
+        (Benefit.DEAL_COMMISSION, EVERYONE),
+        (Benefit.UPMARKET_REFERRAL_COMMISSION, PLATINUM_UP),
+        (Benefit.PARTNER_DEVELOPMENT_MANAGER, PARTNERS),
+        (Benefit.INBOUND_SPECIALIST, EVERYONE),
+        (Benefit.CONSULTING_SERVICES_TEAM, {Tier.ELITE}),
+        (Benefit.TIER_BADGE, PARTNERS),
+        (Benefit.RESOURCE_LIBRARY_LISTING, PLATINUM_UP),
+        (Benefit.MDF_ELIGIBILITY, PLATINUM_UP),
+        (Benefit.PARTNER_GROWTH_ACCELERATOR, PLATINUM_UP),
+        (Benefit.DEAL_REGISTRATION, EVERYONE),
+        (Benefit.ONBOARDING_WAIVER, PARTNERS),
+        (Benefit.PARTNER_MATCHING, PLATINUM_UP),
+        (Benefit.UNIFIED_USAGE_SCORE, PARTNERS),
+        (Benefit.DATA_MIGRATION_TOOL, EVERYONE),
+        (Benefit.PRODUCT_LAUNCH_PREVIEWS, PLATINUM_UP),
+        (Benefit.PARTNER_SLACK_GROUP, EVERYONE),
+        (Benefit.PARTNER_EVENTS, PARTNERS),
+        (Benefit.PARTNER_ADVISORY_COUNCIL, {Tier.GOLD, *PLATINUM_UP}),
+    ],
+)
+def test_benefits_matrix(benefit: Benefit, holders: set[object]) -> None:
+    assert BENEFITS[benefit] == holders
+
+
+def test_benefits_matrix_has_every_row_of_the_seed() -> None:
+    assert set(BENEFITS) == set(Benefit)
+    assert len(BENEFITS) == 42
+
+
+def test_benefits_grow_with_the_tier() -> None:
+    for lower, higher in itertools.pairwise(TIER_ORDER):
+        below = benefits_for(org_kind=OrgKind.PARTNER, tier=lower)
+        above = benefits_for(org_kind=OrgKind.PARTNER, tier=higher)
+        assert below <= above  # Platinum and Diamond share one column of the matrix
+    assert benefits_for(org_kind=OrgKind.PARTNER, tier=Tier.DIAMOND) < benefits_for(
+        org_kind=OrgKind.PARTNER, tier=Tier.ELITE
+    )
+
+
+def test_provider_benefits() -> None:
+    benefits = benefits_for(org_kind=OrgKind.PROVIDER, tier=None)
+    assert Benefit.DEAL_REGISTRATION in benefits
+    assert Benefit.ONBOARDING_WAIVER not in benefits
+    assert Benefit.PARTNER_DEVELOPMENT_MANAGER not in benefits
+    assert benefits < benefits_for(org_kind=OrgKind.PARTNER, tier=Tier.UNTIERED)
+
+
+def test_partner_benefits_need_a_tier() -> None:
+    with pytest.raises(ValueError, match="tier"):
+        benefits_for(org_kind=OrgKind.PARTNER, tier=None)
+
+
+def test_deal_commission_lasts_12_months_for_providers_and_36_for_partners() -> None:
+    assert DEAL_COMMISSION_MONTHS == {OrgKind.PROVIDER: 12, OrgKind.PARTNER: 36}
+
+
+# --------------------------------------------------------------------------- partner matching
+
+
+def _profile(**change: object) -> MatchingProfile:
+    base = MatchingProfile(
+        org_kind=OrgKind.PARTNER,
+        tier=Tier.PLATINUM,
+        sourced_sold_mrr=D(2000),
+        total_sold_mrr=D(10000),
+        has_valid_accreditation=False,
+        customer_retention_pct=D(85),
+        software_certifications=1,
+        implementation_certifications=1,
+    )
+    return dataclasses.replace(base, **change)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "eligible"),
+    [
+        pytest.param({}, True, id="platinum-route-all-at-minimum"),
+        pytest.param({"sourced_sold_mrr": D("1999.99")}, False, id="sourced-share-under-20"),
+        pytest.param({"sourced_sold_mrr": D(0), "total_sold_mrr": D(0)}, False, id="no-sold-mrr"),
+        pytest.param({"customer_retention_pct": D("84.99")}, False, id="retention-under-85"),
+        pytest.param({"software_certifications": 0}, False, id="no-software-cert"),
+        pytest.param({"implementation_certifications": 0}, False, id="no-implementation-cert"),
+        pytest.param({"tier": Tier.GOLD}, False, id="gold-without-accreditation"),
+        pytest.param({"tier": Tier.ELITE}, True, id="elite"),
+        pytest.param(
+            {
+                "tier": Tier.GOLD,
+                "has_valid_accreditation": True,
+                "customer_retention_pct": D(0),
+                "software_certifications": 0,
+                "implementation_certifications": 0,
+            },
+            True,
+            id="accreditation-route",
+        ),
+        pytest.param(
+            {"has_valid_accreditation": True, "sourced_sold_mrr": D(1000)},
+            False,
+            id="accreditation-still-needs-20-percent",
+        ),
+        pytest.param(
+            {"org_kind": OrgKind.PROVIDER, "tier": None, "has_valid_accreditation": True},
+            False,
+            id="provider",
+        ),
+    ],
+)
+def test_partner_matching_eligibility(change: dict[str, object], eligible: bool) -> None:
+    assert partner_matching_eligible(profile=_profile(**change), rule_set=RS_2026) is eligible
+
+
+def test_sourced_share_pct() -> None:
+    assert sourced_share_pct(sourced_sold_mrr=D(1), total_sold_mrr=D(5)) == D(20)
+    assert sourced_share_pct(sourced_sold_mrr=D(0), total_sold_mrr=D(0)) is None
