@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from .models import PARTNER_ROLES, Organisation, Role, User
 
@@ -52,6 +52,14 @@ ALL_PARTNERS_ROLES = frozenset(
 )
 
 
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user of a request that authentication has already let through."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
 def _is_active(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
@@ -62,7 +70,7 @@ def visible_organisations(user: User) -> QuerySet[Organisation]:
     if not _is_active(user):
         return organisations.none()
     if user.role in PARTNER_ROLES:
-        return organisations.filter(pk=user.organisation_id)
+        return organisations.filter(pk=user.organisation_id or 0)
     if user.role == Role.PDM:
         return organisations.filter(pdm=user)
     if user.role in ALL_PARTNERS_ROLES:

@@ -15,7 +15,7 @@ from .rules import months_back
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 (published demo credential)
 
-STAFF = [
+STAFF: list[tuple[str, str, str, str]] = [
     ("ops@demo.partnerportal.example", Role.PARTNER_OPS, "", ""),
     ("gs.emea@demo.partnerportal.example", Role.GROWTH_SPECIALIST, "emea", "smb"),
     ("gs@demo.partnerportal.example", Role.GROWTH_SPECIALIST, "", ""),
@@ -25,7 +25,7 @@ STAFF = [
     ("cs@demo.partnerportal.example", Role.CUSTOMER_SUCCESS, "", ""),
 ]
 
-PARTNERS = [
+PARTNERS: list[tuple[str, str, str, bool, bool, bool, list[tuple[str, str]]]] = [
     # name, kind, country, certified, pro subscription, paperwork, users
     (
         "Northwind Digital",
@@ -49,7 +49,7 @@ PARTNERS = [
 ]
 
 # customer domain, name, country, segment, [(line, edition, mrr, currency, seats, months ago)]
-CUSTOMERS = [
+CUSTOMERS: list[tuple[str, str, str, str, list[tuple[str, str | None, str, str, int, int]]]] = [
     (
         "acme-retail.co.uk",
         "Acme Retail",

@@ -10,17 +10,18 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import access, selectors
+from .models import Organisation
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's starting page, with its real data."""
-    user = request.user
+    user = access.acting_user(request)
     today = timezone.localdate()
-    if user.is_partner_user:  # type: ignore[union-attr]
-        organisation = access.get_visible_organisation(user, user.organisation_id)  # type: ignore[arg-type, union-attr]
+    if user.is_partner_user:
+        organisation = access.get_visible_organisation(user, user.organisation_id)
         return _partner_page(request, organisation, template="core/home_partner.html")
-    partners = selectors.partner_list(user)  # type: ignore[arg-type]
+    partners = selectors.partner_list(user)
     page = Paginator(partners, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -31,13 +32,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = access.get_visible_organisation(request.user, pk)  # type: ignore[arg-type]
+    organisation = access.get_visible_organisation(access.acting_user(request), pk)
     return _partner_page(request, organisation, template="core/partner_detail.html")
 
 
-def _partner_page(request: HttpRequest, organisation: object, *, template: str) -> HttpResponse:
+def _partner_page(
+    request: HttpRequest, organisation: Organisation, *, template: str
+) -> HttpResponse:
     today = timezone.localdate()
-    customers = list(selectors.customers_for_organisation(organisation))  # type: ignore[arg-type]
+    customers = list(selectors.customers_for_organisation(organisation))
     lines = selectors.current_lines([c.pk for c in customers], today)
     lines_by_customer: dict[int, list[object]] = {}
     for line in lines:
@@ -52,7 +55,7 @@ def _partner_page(request: HttpRequest, organisation: object, *, template: str) 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
-    access.require(request.user, access.Action.AUDIT_VIEW)  # type: ignore[arg-type]
+    access.require(access.acting_user(request), access.Action.AUDIT_VIEW)
     events = selectors.audit_events()
     verb = request.GET.get("verb", "").strip()
     if verb:

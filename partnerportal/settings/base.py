@@ -175,6 +175,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganisationKindEnum": "partnerportal.core.models.Organisation.Kind",
+        "ActivityKindEnum": "partnerportal.core.models.Activity.Kind",
+    },
 }
 
 # Celery: Redis broker, JSON only. Tasks are enqueued after commit (task.delay_on_commit).
