@@ -27,6 +27,7 @@ from .serializers import (
 
 class PartnerListCreateApi(generics.ListAPIView):
     serializer_class = PartnerOut
+    queryset = Organisation.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[Organisation]:
         return selectors.partner_list(access.acting_user(self.request))
