@@ -94,3 +94,11 @@ def test_audit_page_shows_events_to_partner_ops(cast: Cast) -> None:
     page = browser_as(cast.ops).get("/audit/?verb=core.partner").content.decode()
     assert "core.partner.created" in page
     assert cast.ops.email in page
+
+
+def test_a_page_outside_your_reach_is_a_friendly_404(cast: Cast) -> None:
+    response = browser_as(cast.admin_b).get(f"/partners/{cast.org_a.pk}/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "not yours to see" in body
+    assert cast.org_a.name not in body
