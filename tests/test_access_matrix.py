@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .conftest import Cast, api_as, browser_as
+from .cast import Cast, api_as, browser_as
 
 EVERYONE = (
     "admin_a",

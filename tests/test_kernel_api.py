@@ -19,7 +19,7 @@ from partnerportal.core.models import (
     User,
 )
 
-from .conftest import Cast, api_as
+from .cast import Cast, api_as
 
 pytestmark = pytest.mark.django_db
 

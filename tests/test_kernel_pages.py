@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerportal.core.models import User
 
-from .conftest import Cast, browser_as
+from .cast import Cast, browser_as
 from .factories import (
     ActivityFactory,
     CustomerFactory,

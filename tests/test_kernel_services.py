@@ -13,7 +13,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from partnerportal.core import services
 from partnerportal.core.models import AuditEvent, Organisation, Role, SubscriptionVersion, User
 
-from .conftest import Cast
+from .cast import Cast
 from .factories import CustomerFactory, SubscriptionFactory, SubscriptionVersionFactory
 
 pytestmark = pytest.mark.django_db

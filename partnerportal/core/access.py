@@ -27,6 +27,7 @@ class Action(StrEnum):
     ACTIVITY_RECORD = "activity.record"
     AUDIT_VIEW = "audit.view"
     STAFF_LISTS_VIEW = "staff_lists.view"
+    TIER_RUN = "tiers.run"
 
 
 # Which roles may perform an action at all. Organisation-bound actions are further limited
@@ -38,6 +39,7 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.ACTIVITY_RECORD: frozenset({Role.PARTNER_OPS}),
     Action.AUDIT_VIEW: frozenset({Role.PARTNER_OPS}),
     Action.STAFF_LISTS_VIEW: frozenset(set(Role) - PARTNER_ROLES),
+    Action.TIER_RUN: frozenset({Role.PARTNER_OPS}),
 }
 
 # Staff roles that see every partner organisation. PDMs see only the partners assigned to them.

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Cast, current_totp_code
+from tests.cast import Cast, current_totp_code
 from tests.factories import (
     TEST_PASSWORD,
     ActivityFactory,

@@ -1,6 +1,7 @@
-"""The shared test cast (STYLE 5): two partner organisations with an admin and a member each,
-a provider, a growth specialist, a PDM (assigned to partner A), partner ops and finance.
-Later capabilities extend it; every endpoint and page is tried against it."""
+"""The shared test cast (STYLE 5), loaded for every test by the root conftest.py: two partner
+organisations with an admin and a member each, a provider, a growth specialist, a PDM
+(assigned to partner A), partner ops and finance. Later capabilities extend it; every
+endpoint and page is tried against it."""
 
 from __future__ import annotations
 
@@ -76,9 +77,12 @@ def committed_db(transactional_db: None) -> None:
     from django.apps import apps
 
     from partnerportal.core.models import Country
+    from tiers.models import TierRuleSet
 
     if not Country.objects.exists():
         import_module("partnerportal.core.migrations.0002_reference_data").load(apps, None)
+    if not TierRuleSet.objects.exists():
+        import_module("tiers.migrations.0002_seed_spec_rule_sets").seed(apps, None)
 
 
 @pytest.fixture

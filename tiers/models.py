@@ -1,0 +1,213 @@
+"""Tier rule sets (effective-dated data) and tier assessments (one per partner and run date).
+
+The rules themselves are pure and live in `rules.py`; `selectors.rule_sets` turns the rows
+here into `rules.RuleSet` values, and `services.tier_run` writes the assessments.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from partnerportal.core.models import Customer, Organisation, ProductLine
+
+from . import rules
+
+#: Points are stored as settled values (see `rules.POINTS_RESOLUTION`, 1e-12).
+POINTS_DIGITS = 24
+POINTS_PLACES = 12
+#: A line's points are stored unrounded enough that the assessment totals are exactly the
+#: settled sums of its lines (three 1/3-point lines plus 109 reach 110, as in `rules`).
+LINE_POINTS_DIGITS = 52
+LINE_POINTS_PLACES = 40
+
+#: The tiers an organisation can hold (the same values as `rules.Tier`).
+TierChoices = Organisation.Tier
+
+
+class TierRuleSet(models.Model):
+    """Every number of the tier rules, in force from `effective_from` until the next set.
+
+    Currencies (amount worth USD 100) and growth markets are core reference data
+    (`core.Currency`, `core.Country`), shared with the rest of the program.
+    """
+
+    effective_from = models.DateField(unique=True)
+    sold_min_sourced_only = models.BooleanField(
+        default=True,
+        help_text="Sold minimums count Partner Sourced points only (else sourced + assisted).",
+    )
+    sourced_points = models.DecimalField(
+        max_digits=8, decimal_places=4, default=5, help_text="Points per USD 100 of sourced MRR."
+    )
+    assisted_points = models.DecimalField(
+        max_digits=8, decimal_places=4, default=3, help_text="Points per USD 100 of assisted MRR."
+    )
+    managed_points = models.DecimalField(
+        max_digits=8, decimal_places=4, default=1, help_text="Points per USD 100 of managed MRR."
+    )
+    growth_multiplier = models.DecimalField(
+        max_digits=8, decimal_places=4, default=2, help_text="Applied in growth-market countries."
+    )
+    pro_subscription_min_usd = models.DecimalField(max_digits=12, decimal_places=2, default=400)
+    elite_min_customer_retention_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=85, help_text="Inclusive (>=)."
+    )
+    elite_min_revenue_retention_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=85, help_text="Strict (>)."
+    )
+    elite_min_team_certifications = models.PositiveIntegerField(default=100)
+    matching_min_sourced_share_pct = models.DecimalField(max_digits=5, decimal_places=2, default=20)
+    matching_min_customer_retention_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, default=85
+    )
+    matching_min_tier = models.CharField(
+        max_length=20, choices=TierChoices.choices, default=rules.Tier.PLATINUM.value
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sourced_points__gte=0)
+                & Q(assisted_points__gte=0)
+                & Q(managed_points__gte=0)
+                & Q(growth_multiplier__gte=1),
+                name="tierruleset_weights_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tier rules from {self.effective_from.isoformat()}"
+
+
+class TierTarget(models.Model):
+    """The three minimums of one tier in one rule set (SPEC 4)."""
+
+    rule_set = models.ForeignKey(TierRuleSet, on_delete=models.CASCADE, related_name="targets")
+    tier = models.CharField(
+        max_length=20,
+        choices=[(t.value, t.value.capitalize()) for t in rules.TARGET_TIERS],
+    )
+    sold_min = models.DecimalField(max_digits=14, decimal_places=2)
+    managed_min = models.DecimalField(max_digits=14, decimal_places=2)
+    total_min = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["rule_set", "-total_min"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "tier"], name="tiertarget_one_per_tier"),
+            models.CheckConstraint(
+                condition=Q(tier__in=[t.value for t in rules.TARGET_TIERS]),
+                name="tiertarget_tier_has_targets",
+            ),
+            models.CheckConstraint(
+                condition=Q(sold_min__gte=0) & Q(managed_min__gte=0) & Q(total_min__gte=0),
+                name="tiertarget_minimums_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.tier}: sold {self.sold_min}, managed {self.managed_min}, total {self.total_min}"
+        )
+
+
+class SoldSource(models.TextChoices):
+    """Where an assessment's sold (sourced/assisted) lines came from."""
+
+    # Sold associations are created by deal registration (issue 3). Until that lands a run
+    # has no association to credit, and says so rather than pretending sold points are 0.
+    NOT_YET_RECORDED = "not_yet_recorded", "Sold associations not yet recorded (issue 3)"
+    ASSOCIATIONS = "associations", "Sold associations"
+
+
+class TierAssessment(models.Model):
+    """One partner's points and tier outcome at one run date, with its contributing lines."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="tier_assessments"
+    )
+    as_of = models.DateField()
+    rule_set = models.ForeignKey(TierRuleSet, on_delete=models.PROTECT, related_name="+")
+    sourced_points = models.DecimalField(max_digits=POINTS_DIGITS, decimal_places=POINTS_PLACES)
+    assisted_points = models.DecimalField(max_digits=POINTS_DIGITS, decimal_places=POINTS_PLACES)
+    managed_points = models.DecimalField(max_digits=POINTS_DIGITS, decimal_places=POINTS_PLACES)
+    total_points = models.DecimalField(max_digits=POINTS_DIGITS, decimal_places=POINTS_PLACES)
+    sold_source = models.CharField(max_length=30, choices=SoldSource.choices)
+    tier_before = models.CharField(max_length=20, choices=TierChoices.choices)
+    qualified_tier = models.CharField(max_length=20, choices=TierChoices.choices)
+    tier_after = models.CharField(max_length=20, choices=TierChoices.choices)
+    at_risk = models.BooleanField()
+    elite_qualified = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organisation_id", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "as_of"], name="tierassessment_one_per_partner_date"
+            ),
+            # No "total = sum of kinds" constraint: each figure is settled (rounded to 1e-12)
+            # from its unrounded sum, and the settled total may differ from the sum of the
+            # settled kinds by 1e-12 (three 1/3-point lines make 1, not 0.999999999999).
+            models.CheckConstraint(
+                condition=Q(sourced_points__gte=0)
+                & Q(assisted_points__gte=0)
+                & Q(managed_points__gte=0)
+                & Q(total_points__gte=0),
+                name="tierassessment_points_not_negative",
+            ),
+            # At risk means "kept a tier it no longer qualifies for", so it cannot coexist
+            # with having moved.
+            models.CheckConstraint(
+                condition=Q(at_risk=False) | Q(tier_after=models.F("tier_before")),
+                name="tierassessment_at_risk_keeps_tier",
+            ),
+        ]
+        indexes = [models.Index(fields=["as_of"], name="tierassessment_as_of_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} on {self.as_of.isoformat()}: {self.tier_after}"
+
+
+class TierAssessmentLine(models.Model):
+    """One (customer, product line) that earned points in an assessment, and how."""
+
+    class Kind(models.TextChoices):
+        SOURCED = rules.LineKind.SOURCED.value, "Partner Sourced"
+        ASSISTED = rules.LineKind.ASSISTED.value, "Partner Assisted"
+        MANAGED = rules.LineKind.MANAGED.value, "Managed"
+
+    assessment = models.ForeignKey(TierAssessment, on_delete=models.CASCADE, related_name="lines")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    # Always set: managed credit is recorded per subscription line too, because a customer's
+    # lines may be billed in different currencies and each converts on its own.
+    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    mrr_this_month = models.DecimalField(max_digits=14, decimal_places=2)
+    # Sold lines only (their points are on growth over this); null for managed lines.
+    mrr_year_ago = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    growth_market = models.BooleanField()
+    points = models.DecimalField(max_digits=LINE_POINTS_DIGITS, decimal_places=LINE_POINTS_PLACES)
+
+    class Meta:
+        ordering = ["assessment_id", "kind", "customer_id", "product_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "customer", "product_line", "kind"],
+                name="tierassessmentline_one_per_line_kind",
+            ),
+            models.CheckConstraint(condition=Q(points__gte=0), name="tierline_points_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="managed", mrr_year_ago__isnull=True)
+                | (~Q(kind="managed") & Q(mrr_year_ago__isnull=False)),
+                name="tierline_year_ago_iff_sold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id}/{self.product_line_id}: {self.points}"

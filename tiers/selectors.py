@@ -1,0 +1,88 @@
+"""Reads of the tier engine: rule sets as `rules.RuleSet` values, and assessments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from partnerportal.core.access import scope_to_user
+from partnerportal.core.models import Currency, User
+
+from . import rules
+from .models import TierAssessment, TierAssessmentLine, TierRuleSet
+
+
+@dataclass(frozen=True)
+class RuleSetInForce:
+    """The rule set in force on a date: its row id (for assessments) and its values."""
+
+    pk: int
+    rule_set: rules.RuleSet
+
+
+def rule_set_from_row(row: TierRuleSet, *, usd100_amounts: dict[str, Decimal]) -> rules.RuleSet:
+    """Return the pure `RuleSet` of a rule-set row (its targets must be prefetched)."""
+    return rules.RuleSet(
+        effective_from=row.effective_from,
+        targets=tuple(
+            rules.TierTarget(
+                tier=rules.Tier(t.tier),
+                sold_min=t.sold_min,
+                managed_min=t.managed_min,
+                total_min=t.total_min,
+            )
+            for t in row.targets.all()
+        ),
+        usd100_amounts=usd100_amounts,
+        points_per_usd100={
+            rules.LineKind.SOURCED: row.sourced_points,
+            rules.LineKind.ASSISTED: row.assisted_points,
+            rules.LineKind.MANAGED: row.managed_points,
+        },
+        growth_multiplier=row.growth_multiplier,
+        sold_min_sourced_only=row.sold_min_sourced_only,
+        pro_subscription_min_usd=row.pro_subscription_min_usd,
+        elite_min_customer_retention_pct=row.elite_min_customer_retention_pct,
+        elite_min_revenue_retention_pct=row.elite_min_revenue_retention_pct,
+        elite_min_team_certifications=row.elite_min_team_certifications,
+        matching_min_sourced_share_pct=row.matching_min_sourced_share_pct,
+        matching_min_customer_retention_pct=row.matching_min_customer_retention_pct,
+        matching_min_tier=rules.Tier(row.matching_min_tier),
+    )
+
+
+def usd100_amounts() -> dict[str, Decimal]:
+    """Return each accepted currency's amount worth USD 100 (core reference data)."""
+    return dict(Currency.objects.values_list("code", "points_amount"))
+
+
+def rule_set_in_force(*, on: date) -> RuleSetInForce:
+    """Return the rule set in force on `on`; raise `rules.NoRuleSetInForceError` if none.
+
+    Only rule sets that have taken effect by `on` are built, so a future set still being
+    drafted in the admin cannot break today's run.
+    """
+    rows = list(TierRuleSet.objects.filter(effective_from__lte=on).prefetch_related("targets"))
+    amounts = usd100_amounts()
+    built = {row.effective_from: row.pk for row in rows}
+    chosen = rules.rule_set_in_force(
+        [rule_set_from_row(row, usd100_amounts=amounts) for row in rows], on
+    )
+    return RuleSetInForce(pk=built[chosen.effective_from], rule_set=chosen)
+
+
+def tier_assessments(user: User) -> QuerySet[TierAssessment]:
+    """Assessments of the organisations `user` may see, newest first."""
+    return scope_to_user(
+        user, TierAssessment.objects.all(), organisation_field="organisation"
+    ).order_by("organisation_id", "-as_of")
+
+
+def assessment_lines(assessment: TierAssessment) -> QuerySet[TierAssessmentLine]:
+    """The contributing lines of one (already visible) assessment, for display."""
+    return assessment.lines.select_related("customer", "product_line").order_by(
+        "kind", "-points", "customer__domain", "product_line__name"
+    )

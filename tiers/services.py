@@ -1,0 +1,351 @@
+"""Writes of the tier engine: the monthly re-tiering run (SPEC 4).
+
+A run for date D assesses, chunk by chunk, every partner organisation that has no assessment
+for D yet. Per chunk, in one transaction and with a constant number of statements whatever
+the chunk size:
+
+1. lock the run date (advisory lock) and the chunk's organisations (primary-key order);
+2. compute every contributing line of the chunk in one SQL statement into a temporary table
+   (managed lines from activities and subscriptions; sold lines from sold associations);
+3. sum points by organisation and kind in SQL;
+4. apply the pure rules (`rules.assess_tier`) to each organisation's three sums;
+5. insert the assessments, copy the lines from the temporary table, update the tiers that
+   changed in one UPDATE, and audit each tier change.
+
+A crashed run leaves whole chunks behind it; running the date again assesses only the
+partners still without an assessment (the unique constraint on (organisation, as_of) backs
+this up), so it completes the run and changes nothing already written.
+
+Sold points: the sold associations (which partner holds which customer's product line, as
+sourced or assisted) are created by deal registration, issue 3, which has not landed. Until
+it does, `SOLD_ASSOCIATIONS_SQL` is an empty relation of the right shape, every assessment
+records `sold_source = not_yet_recorded`, and its sourced and assisted points are 0. The
+deals app replaces that one statement with a read of its associations table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from partnerportal.core.access import Action, require
+from partnerportal.core.audit import audit
+from partnerportal.core.models import Organisation, User
+
+from . import rules
+from .models import SoldSource, TierAssessment, TierRuleSet
+from .selectors import rule_set_in_force
+
+#: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
+DEFAULT_CHUNK_SIZE = 2000
+
+#: Sold associations: (organisation_id, customer_id, product_line_id, kind in sourced/assisted).
+#: Empty until deal registration (issue 3) records them; see the module docstring.
+SOLD_ASSOCIATIONS_SQL = """
+    SELECT NULL::bigint AS organisation_id, NULL::bigint AS customer_id,
+           NULL::varchar AS product_line_id, NULL::varchar AS kind
+    WHERE FALSE
+"""
+#: What assessments say about their sold lines while `SOLD_ASSOCIATIONS_SQL` is empty.
+SOLD_SOURCE: str = SoldSource.NOT_YET_RECORDED.value
+
+# Every contributing line of the chunk's organisations as of the run date. Money is exact:
+# a line's points are MRR x weight x growth multiplier / the currency's USD-100 amount,
+# dividing last (as `rules.line_points` does) at 40 decimal places, which is far finer than
+# the 1e-12 resolution at which the rules compare points.
+_LINES_SQL = """
+CREATE TEMPORARY TABLE tiers_run_lines ON COMMIT DROP AS
+WITH
+month_lines AS (
+    -- MRR for a month is the version in effect on its first day (SPEC 3).
+    SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
+    FROM core_subscriptionversion v
+    JOIN core_subscription s ON s.id = v.subscription_id
+    WHERE v.effective_from <= %(month)s
+      AND (v.effective_until IS NULL OR v.effective_until > %(month)s)
+),
+year_ago_lines AS (
+    SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
+    FROM core_subscriptionversion v
+    JOIN core_subscription s ON s.id = v.subscription_id
+    WHERE v.effective_from <= %(year_ago)s
+      AND (v.effective_until IS NULL OR v.effective_until > %(year_ago)s)
+),
+managed_customers AS (
+    -- Eligible activity (not a login) in the window up to the run date (SPEC 4).
+    SELECT DISTINCT a.organisation_id, a.customer_id
+    FROM core_activity a
+    WHERE a.organisation_id = ANY(%(org_ids)s)
+      AND a.kind = ANY(%(eligible_kinds)s)
+      AND a.occurred_at >= %(window_start)s
+      AND a.occurred_at < %(window_end)s
+),
+sold_associations AS (
+    {sold_associations}
+),
+lines AS (
+    SELECT mc.organisation_id, mc.customer_id, ml.product_line_id,
+           'managed'::varchar AS kind,
+           ml.mrr AS mrr_this_month, NULL::numeric AS mrr_year_ago,
+           ml.currency_id AS currency, co.growth_market,
+           CAST(ml.mrr * %(managed_weight)s
+                * CASE WHEN co.growth_market THEN %(growth_multiplier)s ELSE 1 END
+                AS numeric(60, 40)) / cur.points_amount AS points
+    FROM managed_customers mc
+    JOIN month_lines ml ON ml.customer_id = mc.customer_id
+    JOIN core_customer c ON c.id = mc.customer_id
+    JOIN core_country co ON co.code = c.country_id
+    JOIN core_currency cur ON cur.code = ml.currency_id
+    WHERE ml.mrr > 0
+    UNION ALL
+    -- Sold MRR is the growth over the same month a year earlier, never negative. A line
+    -- billed in another currency a year ago is compared in USD-100 units.
+    SELECT sa.organisation_id, sa.customer_id, sa.product_line_id, sa.kind,
+           ml.mrr,
+           CASE WHEN ya.currency_id IS NULL THEN 0
+                WHEN ya.currency_id = ml.currency_id THEN ya.mrr
+                ELSE ROUND(ya.mrr * cur.points_amount / ya_cur.points_amount, 2) END,
+           ml.currency_id, co.growth_market,
+           GREATEST(0,
+               CAST(ml.mrr * w.weight * CASE WHEN co.growth_market
+                                             THEN %(growth_multiplier)s ELSE 1 END
+                    AS numeric(60, 40)) / cur.points_amount
+               - CASE WHEN ya.currency_id IS NULL THEN 0
+                      ELSE CAST(ya.mrr * w.weight * CASE WHEN co.growth_market
+                                                       THEN %(growth_multiplier)s ELSE 1 END
+                                AS numeric(60, 40)) / ya_cur.points_amount END)
+    FROM sold_associations sa
+    JOIN (VALUES ('sourced', %(sourced_weight)s::numeric),
+                 ('assisted', %(assisted_weight)s::numeric)) AS w(kind, weight)
+         ON w.kind = sa.kind
+    JOIN month_lines ml
+         ON ml.customer_id = sa.customer_id AND ml.product_line_id = sa.product_line_id
+    LEFT JOIN year_ago_lines ya
+         ON ya.customer_id = sa.customer_id AND ya.product_line_id = sa.product_line_id
+    LEFT JOIN core_currency ya_cur ON ya_cur.code = ya.currency_id
+    JOIN core_customer c ON c.id = sa.customer_id
+    JOIN core_country co ON co.code = c.country_id
+    JOIN core_currency cur ON cur.code = ml.currency_id
+    WHERE sa.organisation_id = ANY(%(org_ids)s) AND ml.mrr > 0
+)
+SELECT organisation_id, customer_id, product_line_id, kind, mrr_this_month,
+       mrr_year_ago, currency, growth_market, CAST(points AS numeric(52, 40)) AS points
+FROM lines
+"""
+
+_SUMS_SQL = """
+SELECT organisation_id, kind, SUM(points)
+FROM tiers_run_lines
+GROUP BY organisation_id, kind
+"""
+
+_COPY_LINES_SQL = """
+INSERT INTO tiers_tierassessmentline
+    (assessment_id, customer_id, product_line_id, kind, mrr_this_month, mrr_year_ago,
+     currency, growth_market, points)
+SELECT a.id, l.customer_id, l.product_line_id, l.kind, l.mrr_this_month, l.mrr_year_ago,
+       l.currency, l.growth_market, l.points
+FROM tiers_run_lines l
+JOIN tiers_tierassessment a ON a.organisation_id = l.organisation_id
+WHERE a.id = ANY(%(assessment_ids)s)
+"""
+
+
+@dataclass(frozen=True)
+class TierRunResult:
+    as_of: date
+    partners_assessed: int
+    tier_changes: int
+
+
+def _require_may_run(actor: User | None) -> None:
+    # `None` is the scheduler or an operator command; a person must be allowed by the
+    # permission layer (partner ops).
+    if actor is not None:
+        require(actor, Action.TIER_RUN)
+
+
+def _activity_window(as_of: date) -> tuple[datetime, datetime]:
+    """Return [start, end) instants of the managed window's calendar days (both inclusive)."""
+    tz = timezone.get_default_timezone()
+    start = rules.managed_window_start(as_of=as_of)
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -> dict[str, Any]:
+    window_start, window_end = _activity_window(as_of)
+    weights = rule_set.points_per_usd100
+    return {
+        "month": rules.month_start(as_of),
+        "year_ago": date(as_of.year - 1, as_of.month, 1),
+        "org_ids": org_ids,
+        "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
+        "window_start": window_start,
+        "window_end": window_end,
+        "managed_weight": weights[rules.LineKind.MANAGED],
+        "sourced_weight": weights[rules.LineKind.SOURCED],
+        "assisted_weight": weights[rules.LineKind.ASSISTED],
+        "growth_multiplier": rule_set.growth_multiplier,
+    }
+
+
+def _assess_chunk(
+    *,
+    organisations: list[Organisation],
+    as_of: date,
+    rule_set_pk: int,
+    rule_set: rules.RuleSet,
+    actor: User | None,
+) -> tuple[int, int]:
+    """Assess `organisations` (locked by the caller); return (assessed, tier changes)."""
+    org_ids = [org.pk for org in organisations]
+    with connection.cursor() as cursor:
+        # A previous chunk of this transaction (nested in a caller's transaction) may have
+        # left the table: ON COMMIT DROP only fires on a real commit.
+        cursor.execute("DROP TABLE IF EXISTS tiers_run_lines")
+        cursor.execute(
+            # A module constant, never input: the one statement the deals app will replace.
+            _LINES_SQL.format(sold_associations=SOLD_ASSOCIATIONS_SQL),
+            _lines_params(as_of=as_of, rule_set=rule_set, org_ids=org_ids),
+        )
+        cursor.execute(_SUMS_SQL)
+        sums: dict[int, rules.Points] = defaultdict(rules.Points)
+        for organisation_id, kind, points in cursor.fetchall():
+            sums[organisation_id] = sums[organisation_id].plus(kind=kind, points=points)
+
+    assessments: list[TierAssessment] = []
+    for org in organisations:
+        points = sums[org.pk]
+        outcome = rules.assess_tier(
+            points=points,
+            org_kind=rules.OrgKind.PARTNER,
+            prerequisites_met=rules.meets_prerequisites(
+                has_partner_certification=org.has_partner_certification,
+                has_pro_subscription=org.has_pro_subscription,
+            ),
+            current_tier=rules.Tier(org.tier),
+            run_date=as_of,
+            rule_set=rule_set,
+            # Elite invitations and retention figures are not recorded yet: nobody is Elite
+            # by invitation, so Elite points cap at Diamond with elite_qualified reported.
+            elite=None,
+        )
+        if outcome.tier is None or outcome.qualified_tier is None:
+            raise AssertionError("the rules give every partner a tier")
+        assessments.append(
+            TierAssessment(
+                organisation=org,
+                as_of=as_of,
+                rule_set_id=rule_set_pk,
+                sourced_points=rules.settle_points(points.sourced),
+                assisted_points=rules.settle_points(points.assisted),
+                managed_points=rules.settle_points(points.managed),
+                total_points=rules.settle_points(points.total),
+                sold_source=SOLD_SOURCE,
+                tier_before=org.tier,
+                qualified_tier=outcome.qualified_tier.value,
+                tier_after=outcome.tier.value,
+                at_risk=outcome.at_risk,
+                elite_qualified=outcome.elite_qualified,
+            )
+        )
+    created = TierAssessment.objects.bulk_create(assessments)
+
+    with connection.cursor() as cursor:
+        cursor.execute(_COPY_LINES_SQL, {"assessment_ids": [a.pk for a in created]})
+        cursor.execute("DROP TABLE tiers_run_lines")
+
+    changed = [a for a in created if a.tier_after != a.tier_before]
+    if changed:
+        by_tier: dict[str, list[int]] = defaultdict(list)
+        for a in changed:
+            by_tier[a.tier_after].append(a.organisation_id)
+        Organisation.objects.filter(pk__in=[a.organisation_id for a in changed]).update(
+            tier=Case(*(When(pk__in=ids, then=Value(tier)) for tier, ids in by_tier.items()))
+        )
+    for a in changed:
+        audit(
+            actor=actor,
+            verb="tiers.partner.retiered",
+            subject=a,
+            organisation=a.organisation,
+            data={
+                "as_of": as_of.isoformat(),
+                "from": a.tier_before,
+                "to": a.tier_after,
+                "qualified_tier": a.qualified_tier,
+                "total_points": str(a.total_points),
+            },
+        )
+    return len(created), len(changed)
+
+
+def tier_run(
+    *,
+    as_of: date,
+    actor: User | None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> TierRunResult:
+    """Assess every partner without an assessment for `as_of`, and re-tier them.
+
+    Idempotent: partners already assessed for `as_of` are left as they are, so running a
+    date again completes a crashed run and assesses partners created since. Each chunk of
+    `chunk_size` organisations commits on its own.
+    """
+    _require_may_run(actor)
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    in_force = rule_set_in_force(on=as_of)
+    assessed = changes = 0
+    while True:
+        with transaction.atomic():
+            # Serialise runs of one date, so two workers never assess the same partner
+            # (the unique constraint would refuse it; this avoids the failed chunk).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext('tiers.tier_run'), %s)",
+                    [as_of.toordinal()],
+                )
+            # Providers have no tier (SPEC 2). Locked in primary-key order so that a
+            # concurrent tier change cannot slip between tier_before and the update.
+            organisations = list(
+                Organisation.objects.select_for_update(of=("self",))
+                .filter(kind=Organisation.Kind.PARTNER)
+                .exclude(tier_assessments__as_of=as_of)
+                .order_by("pk")[:chunk_size]
+            )
+            if not organisations:
+                break
+            chunk_assessed, chunk_changes = _assess_chunk(
+                organisations=organisations,
+                as_of=as_of,
+                rule_set_pk=in_force.pk,
+                rule_set=in_force.rule_set,
+                actor=actor,
+            )
+            assessed += chunk_assessed
+            changes += chunk_changes
+    if assessed:
+        with transaction.atomic():
+            audit(
+                actor=actor,
+                verb="tiers.run.completed",
+                subject=TierRuleSet(pk=in_force.pk),
+                data={
+                    "as_of": as_of.isoformat(),
+                    "rule_set_effective_from": in_force.rule_set.effective_from.isoformat(),
+                    "partners_assessed": assessed,
+                    "tier_changes": changes,
+                    "sold_source": SOLD_SOURCE,
+                },
+            )
+    return TierRunResult(as_of=as_of, partners_assessed=assessed, tier_changes=changes)

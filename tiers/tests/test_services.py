@@ -1,0 +1,480 @@
+"""The re-tiering run against PostgreSQL: figures worked by hand, idempotence, the up/down
+timing rules, and a query count that does not grow with the number of partners."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from partnerportal.core.models import (
+    Activity,
+    AuditEvent,
+    Country,
+    Currency,
+    Customer,
+    Organisation,
+    ProductLine,
+)
+from tests.cast import Cast
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    OrganisationFactory,
+    SubscriptionFactory,
+    SubscriptionVersionFactory,
+)
+from tiers import rules, services
+from tiers.models import TierAssessment, TierAssessmentLine, TierRuleSet, TierTarget
+
+pytestmark = pytest.mark.django_db
+
+MARCH = date(2026, 3, 15)  # not a down-tiering window; rule set of 2026-01-15 in force
+JULY = date(2026, 7, 15)  # a down-tiering window
+D_MINUS_60 = date(2026, 1, 14)
+D_MINUS_61 = date(2026, 1, 13)
+
+
+def at(day: date, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+
+
+def customer(domain: str, country: str = "GB") -> Customer:
+    return CustomerFactory(domain=domain, country=Country.objects.get(code=country))
+
+
+def billed(
+    cust: Customer,
+    product_line: str,
+    mrr: str,
+    currency: str,
+    start: date = date(2025, 1, 1),
+    until: date | None = None,
+) -> None:
+    """Add a version to the customer's line of `product_line` (creating the line)."""
+    line = cust.subscriptions.filter(product_line_id=product_line).first() or SubscriptionFactory(
+        customer=cust, product_line=ProductLine.objects.get(code=product_line)
+    )
+    SubscriptionVersionFactory(
+        subscription=line,
+        edition=None,
+        mrr=Decimal(mrr),
+        currency=Currency.objects.get(code=currency),
+        effective_from=start,
+        effective_until=until,
+    )
+
+
+def active(org: Organisation, cust: Customer, when: datetime, kind: str = "asset_created") -> None:
+    ActivityFactory(organisation=org, customer=cust, kind=kind, occurred_at=when)
+
+
+def assessment(org: Organisation, as_of: date = MARCH) -> TierAssessment:
+    return TierAssessment.objects.get(organisation=org, as_of=as_of)
+
+
+def snapshot() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int, list[str]]:
+    return (
+        list(TierAssessment.objects.order_by("pk").values_list()),
+        list(TierAssessmentLine.objects.order_by("pk").values_list()),
+        AuditEvent.objects.count(),
+        list(Organisation.objects.order_by("pk").values_list("tier", flat=True)),
+    )
+
+
+@pytest.fixture
+def scenario(cast: Cast) -> Cast:
+    """Partner A manages eight customers (and B shares one), for the run of 15 March 2026.
+
+    Window of eligible activity: 14 January (D-60) to 15 March 2026, both inclusive.
+    Managed points per customer (1 point per USD 100, x2 in growth markets):
+      c1 GB: USD 800 (8) + EUR 150 (150 / 75 = 2)                                 = 10
+      c2 BR (growth): USD 250 -> 250 x 2 / 100; activity exactly D-60               =  5
+      c3 ZA (growth): ZAR 1 545 a year ago, ZAR 3 090 now -> 3 090 x 2 / 1 545      =  4
+      c4 GB: JPY line terminated on 1 March (0); AUD 210 ending 2 March (in effect
+         on the 1st: 210 / 105 = 2); GBP 125 -> 125 / 62.5 = 2                      =  4
+      c5 GB: USD 10 000, but a login only                                           =  0
+      c6 GB: USD 5 000, activity at 23:59:59 on D-61 and on D+1                      =  0
+      c7 CO (growth): COP 150 150 -> 150 150 x 2 / 300 300; a USD line from 2 March
+         only counts from April                                                     =  1
+      c8 GB: EUR 25 -> 25 / 75                                                      = 1/3
+    Partner A: 24 1/3 managed points. Partner B manages c1 too: 10 points.
+    """
+    c1, c2, c3, c4 = (
+        customer("c1.example"),
+        customer("c2.example", "BR"),
+        customer("c3.example", "ZA"),
+        customer("c4.example"),
+    )
+    c5, c6, c7, c8 = (
+        customer("c5.example"),
+        customer("c6.example"),
+        customer("c7.example", "CO"),
+        customer("c8.example"),
+    )
+    billed(c1, "marketing_hub", "800.00", "USD")
+    billed(c1, "sales_hub", "150.00", "EUR", start=date(2026, 2, 1))
+    billed(c2, "marketing_hub", "250.00", "USD")
+    billed(c3, "service_hub", "1545.00", "ZAR", until=date(2025, 6, 1))
+    billed(c3, "service_hub", "3090.00", "ZAR", start=date(2025, 6, 1))
+    billed(c4, "credits", "12000.00", "JPY", until=date(2026, 3, 1))
+    billed(c4, "service_hub", "210.00", "AUD", until=date(2026, 3, 2))
+    billed(c4, "core_seats", "125.00", "GBP")
+    billed(c5, "marketing_hub", "10000.00", "USD")
+    billed(c6, "marketing_hub", "5000.00", "USD")
+    billed(c7, "marketing_hub", "150150.00", "COP")
+    billed(c7, "sales_hub", "1000.00", "USD", start=date(2026, 3, 2))
+    billed(c8, "reports_addon", "25.00", "EUR")
+
+    a = cast.org_a
+    active(a, c1, at(date(2026, 3, 1)))
+    active(a, c2, at(D_MINUS_60, 0, 0, 0), kind="asset_edited")
+    active(a, c3, at(MARCH, 23, 59, 59), kind="asset_edited")
+    active(a, c4, at(date(2026, 2, 20)))
+    active(a, c4, at(date(2026, 2, 21)))  # two activities, still one credit
+    active(a, c5, at(date(2026, 3, 10)), kind="login")
+    active(a, c6, at(D_MINUS_61, 23, 59, 59))
+    active(a, c6, at(MARCH + timedelta(days=1), 0, 0, 0))
+    active(a, c7, at(date(2026, 2, 1)))
+    active(a, c8, at(date(2026, 2, 1)))
+    active(cast.org_b, c1, at(date(2026, 3, 14)))
+    return cast
+
+
+def test_managed_points_match_the_figures_worked_by_hand(scenario: Cast) -> None:
+    # given: the scenario
+    # when
+    result = services.tier_run(as_of=MARCH, actor=scenario.ops)
+
+    # then
+    assert result == services.TierRunResult(as_of=MARCH, partners_assessed=2, tier_changes=0)
+    a = assessment(scenario.org_a)
+    assert a.managed_points == Decimal("24.333333333333")
+    assert a.sourced_points == a.assisted_points == 0
+    assert a.total_points == Decimal("24.333333333333")
+    assert a.sold_source == "not_yet_recorded"
+    assert a.rule_set.effective_from == date(2026, 1, 15)
+    assert (a.tier_before, a.qualified_tier, a.tier_after) == ("untiered",) * 3
+    assert not a.at_risk
+    assert not a.elite_qualified
+    assert assessment(scenario.org_b).managed_points == 10
+
+    lines = {
+        (line.customer.domain, line.product_line_id): line
+        for line in a.lines.select_related("customer")
+    }
+    assert {key: line.points for key, line in lines.items()} == {
+        ("c1.example", "marketing_hub"): Decimal(8),
+        ("c1.example", "sales_hub"): Decimal(2),
+        ("c2.example", "marketing_hub"): Decimal(5),
+        ("c3.example", "service_hub"): Decimal(4),
+        ("c4.example", "service_hub"): Decimal(2),
+        ("c4.example", "core_seats"): Decimal(2),
+        ("c7.example", "marketing_hub"): Decimal(1),
+        ("c8.example", "reports_addon"): Decimal("0." + "3" * 40),
+    }
+    c3 = lines["c3.example", "service_hub"]
+    assert (c3.kind, c3.mrr_this_month, c3.mrr_year_ago) == ("managed", Decimal("3090.00"), None)
+    assert (c3.currency, c3.growth_market) == ("ZAR", True)
+    assert {line.kind for line in lines.values()} == {"managed"}
+    # The total is the settled sum of the lines, not the sum of rounded line points.
+    assert rules.settle_points(sum(line.points for line in lines.values())) == a.managed_points
+
+
+def test_a_run_is_audited_once_and_by_partner_change(scenario: Cast) -> None:
+    services.tier_run(as_of=MARCH, actor=scenario.ops)
+
+    run = AuditEvent.objects.get(verb="tiers.run.completed")
+    assert run.actor == scenario.ops
+    assert run.data == {
+        "as_of": "2026-03-15",
+        "rule_set_effective_from": "2026-01-15",
+        "partners_assessed": 2,
+        "tier_changes": 0,
+        "sold_source": "not_yet_recorded",
+    }
+    assert not AuditEvent.objects.filter(verb="tiers.partner.retiered").exists()
+
+
+def test_re_running_a_date_changes_nothing(scenario: Cast) -> None:
+    # given
+    services.tier_run(as_of=MARCH, actor=None)
+    before = snapshot()
+
+    # when: the same date again, after new activity that would change the figures
+    active(scenario.org_a, Customer.objects.get(domain="c5.example"), at(date(2026, 3, 10)))
+    result = services.tier_run(as_of=MARCH, actor=None)
+
+    # then
+    assert result.partners_assessed == 0
+    assert snapshot() == before
+
+
+def test_a_partner_created_after_a_run_is_assessed_by_a_re_run(scenario: Cast) -> None:
+    services.tier_run(as_of=MARCH, actor=None)
+    existing = list(TierAssessment.objects.order_by("pk").values_list("pk", "created_at"))
+    newcomer = OrganisationFactory(name="Newcomer")
+    active(newcomer, Customer.objects.get(domain="c2.example"), at(date(2026, 3, 1)))
+
+    result = services.tier_run(as_of=MARCH, actor=None)
+
+    assert result.partners_assessed == 1
+    assert assessment(newcomer).managed_points == 5
+    assert set(existing) <= set(TierAssessment.objects.values_list("pk", "created_at"))
+    assert AuditEvent.objects.filter(verb="tiers.run.completed").count() == 2
+
+
+def test_a_run_that_crashed_halfway_completes_when_run_again(
+    scenario: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: three more partners, chunks of two, and a crash in the second chunk
+    for _ in range(3):
+        OrganisationFactory()
+    real_chunk = services._assess_chunk
+    calls = 0
+
+    def crash_on_second_chunk(**kwargs: object) -> tuple[int, int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("worker lost")
+        return real_chunk(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_assess_chunk", crash_on_second_chunk)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        services.tier_run(as_of=MARCH, actor=None, chunk_size=2)
+    assert TierAssessment.objects.count() == 2  # the first chunk committed
+    monkeypatch.setattr(services, "_assess_chunk", real_chunk)
+
+    # when
+    result = services.tier_run(as_of=MARCH, actor=None, chunk_size=2)
+
+    # then
+    assert result.partners_assessed == 3
+    assert TierAssessment.objects.count() == 5
+    assert assessment(scenario.org_a).managed_points == Decimal("24.333333333333")
+
+
+def test_providers_are_not_assessed(scenario: Cast) -> None:
+    active(scenario.provider, Customer.objects.get(domain="c1.example"), at(date(2026, 3, 1)))
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    assert not TierAssessment.objects.filter(organisation=scenario.provider).exists()
+    assert TierAssessment.objects.count() == 2
+
+
+def test_only_partner_ops_or_the_scheduler_may_run(cast: Cast) -> None:
+    for person in (cast.admin_a, cast.pdm, cast.finance):
+        with pytest.raises(PermissionDenied):
+            services.tier_run(as_of=MARCH, actor=person)
+    assert not TierAssessment.objects.exists()
+
+
+def test_a_date_before_any_rule_set_is_refused(cast: Cast) -> None:
+    with pytest.raises(rules.NoRuleSetInForceError):
+        services.tier_run(as_of=date(2025, 7, 14), actor=None)
+
+
+def test_the_rule_set_is_chosen_by_the_run_date(cast: Cast) -> None:
+    services.tier_run(as_of=date(2026, 1, 14), actor=None)
+    services.tier_run(as_of=date(2026, 1, 15), actor=None)
+
+    assert assessment(cast.org_a, date(2026, 1, 14)).rule_set.effective_from == date(2025, 7, 15)
+    assert assessment(cast.org_a, date(2026, 1, 15)).rule_set.effective_from == date(2026, 1, 15)
+
+
+@pytest.mark.parametrize("kind", Activity.Kind.values)
+def test_the_sql_counts_the_activity_kinds_the_rules_count(cast: Cast, kind: str) -> None:
+    cust = customer("portal.example")
+    billed(cust, "marketing_hub", "100.00", "USD")
+    active(cast.org_a, cust, at(date(2026, 3, 1)), kind=kind)
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    expected = Decimal(1) if rules.is_eligible_activity(kind) else Decimal(0)
+    assert assessment(cast.org_a).managed_points == expected
+
+
+def test_sql_line_points_equal_the_pure_rules_in_every_currency(cast: Cast) -> None:
+    spec = rules.SPEC_RULE_SETS[1]
+    expected = {}
+    for currency in rules.SPEC_USD100_AMOUNTS:
+        for country in ("GB", "BR"):
+            cust = customer(f"{currency.lower()}-{country.lower()}.example", country)
+            billed(cust, "marketing_hub", "1234.57", currency)
+            active(cast.org_a, cust, at(date(2026, 3, 1)))
+            expected[cust.domain] = rules.settle_points(
+                rules.line_points(
+                    mrr=Decimal("1234.57"),
+                    currency=currency,
+                    kind=rules.LineKind.MANAGED,
+                    growth_market=country == "BR",
+                    rule_set=spec,
+                )
+            )
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(cast.org_a)
+    got = {line.customer.domain: rules.settle_points(line.points) for line in a.lines.all()}
+    assert got == expected
+    assert a.managed_points == rules.settle_points(
+        rules.sum_points((rules.LineKind.MANAGED, p) for p in expected.values()).managed
+    )
+
+
+def test_sold_lines_credit_growth_over_the_same_month_a_year_earlier(
+    scenario: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sold half of the statement, fed by a stand-in for issue 3's associations table.
+
+    c3 ZA (growth) service hub, sourced: ZAR 3 090 now, 1 545 a year ago -> 1 545 x 5 x 2 / 1 545
+    = 10. c1 GB sales hub, sourced: EUR 150 now, none a year ago -> 150 x 5 / 75 = 10.
+    c1 GB marketing hub, assisted: USD 800 both years -> 0 (kept as a line, no growth).
+    c4 GB credits, sourced: terminated on 1 March -> no line. Sourced 20, assisted 0.
+    """
+    ids = dict(Customer.objects.values_list("domain", "pk"))
+    org = scenario.org_a.pk
+    rows = [
+        (ids["c3.example"], "service_hub", "sourced"),
+        (ids["c1.example"], "sales_hub", "sourced"),
+        (ids["c1.example"], "marketing_hub", "assisted"),
+        (ids["c4.example"], "credits", "sourced"),
+    ]
+    values = ", ".join(f"({org}::bigint, {c}::bigint, '{p}', '{k}')" for c, p, k in rows)
+    monkeypatch.setattr(
+        services,
+        "SOLD_ASSOCIATIONS_SQL",
+        # Test-built from integer ids and literals above, never from input.
+        f"SELECT * FROM (VALUES {values}) AS sa(organisation_id, customer_id, "  # noqa: S608
+        f"product_line_id, kind)",
+    )
+    monkeypatch.setattr(services, "SOLD_SOURCE", "associations")
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(scenario.org_a)
+    assert (a.sourced_points, a.assisted_points) == (20, 0)
+    assert a.total_points == Decimal("44.333333333333")
+    assert a.sold_source == "associations"
+    sold = {
+        (line.customer.domain, line.product_line_id): (
+            line.kind,
+            line.mrr_this_month,
+            line.mrr_year_ago,
+            line.points,
+        )
+        for line in a.lines.exclude(kind="managed").select_related("customer")
+    }
+    assert sold == {
+        ("c3.example", "service_hub"): ("sourced", Decimal(3090), Decimal(1545), Decimal(10)),
+        ("c1.example", "sales_hub"): ("sourced", Decimal(150), Decimal(0), Decimal(10)),
+        ("c1.example", "marketing_hub"): ("assisted", Decimal(800), Decimal(800), Decimal(0)),
+    }
+
+
+@pytest.fixture
+def low_targets() -> TierRuleSet:
+    """A rule set partner ops added for 15 February 2026 with low, managed-only targets."""
+    rule_set = TierRuleSet.objects.create(effective_from=date(2026, 2, 15))
+    for tier, minimum in (("gold", 5), ("platinum", 10), ("diamond", 15), ("elite", 20)):
+        TierTarget.objects.create(
+            rule_set=rule_set, tier=tier, sold_min=0, managed_min=minimum, total_min=minimum
+        )
+    return rule_set
+
+
+def test_partners_move_up_at_any_monthly_run(scenario: Cast, low_targets: TierRuleSet) -> None:
+    # given: A (24 1/3 points) meets the Elite points but is not invited; B (10) is untiered
+    # when
+    result = services.tier_run(as_of=MARCH, actor=None)
+
+    # then: A is capped at Diamond, B moves up to Platinum, both in March
+    a, b = assessment(scenario.org_a), assessment(scenario.org_b)
+    assert a.rule_set == low_targets
+    assert (a.tier_before, a.qualified_tier, a.tier_after, a.elite_qualified) == (
+        "untiered",
+        "diamond",
+        "diamond",
+        True,
+    )
+    assert (b.tier_before, b.tier_after, b.at_risk) == ("untiered", "platinum", False)
+    assert result.tier_changes == 2
+    scenario.org_a.refresh_from_db()
+    scenario.org_b.refresh_from_db()
+    assert (scenario.org_a.tier, scenario.org_b.tier) == ("diamond", "platinum")
+    changes = {
+        e.organisation_id: e.data for e in AuditEvent.objects.filter(verb="tiers.partner.retiered")
+    }
+    assert changes[scenario.org_b.pk]["from"] == "untiered"
+    assert changes[scenario.org_b.pk]["to"] == "platinum"
+    assert set(changes) == {scenario.org_a.pk, scenario.org_b.pk}
+
+
+def test_partners_without_the_prerequisites_stay_untiered(
+    scenario: Cast, low_targets: TierRuleSet
+) -> None:
+    Organisation.objects.filter(pk=scenario.org_a.pk).update(has_partner_certification=False)
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    assert assessment(scenario.org_a).tier_after == "untiered"
+
+
+def test_partners_move_down_only_in_january_and_july(
+    scenario: Cast, low_targets: TierRuleSet
+) -> None:
+    # given: B holds Diamond but its 10 points only qualify for Platinum
+    Organisation.objects.filter(pk=scenario.org_b.pk).update(tier="diamond")
+
+    # when: the March run keeps it, at risk
+    services.tier_run(as_of=MARCH, actor=None)
+
+    march = assessment(scenario.org_b)
+    assert (march.qualified_tier, march.tier_after, march.at_risk) == ("platinum", "diamond", True)
+    scenario.org_b.refresh_from_db()
+    assert scenario.org_b.tier == "diamond"
+
+    # when: the July run (the activity is now too old: no managed points at all)
+    services.tier_run(as_of=JULY, actor=None)
+
+    # then: B moves down, several tiers at once, and is no longer at risk
+    july = assessment(scenario.org_b, JULY)
+    assert (july.tier_before, july.tier_after, july.at_risk) == ("diamond", "untiered", False)
+    scenario.org_b.refresh_from_db()
+    assert scenario.org_b.tier == "untiered"
+
+
+def _partners_with_managed_lines(count: int) -> None:
+    cust = customer("shared.example")
+    billed(cust, "marketing_hub", "100.00", "USD")
+    billed(cust, "sales_hub", "75.00", "EUR")
+    for _ in range(count):
+        org = OrganisationFactory()
+        active(org, cust, at(date(2026, 3, 1)))
+
+
+@pytest.mark.parametrize("partners", [5, 50])
+def test_the_run_query_count_does_not_grow_with_partners(db: None, partners: int) -> None:
+    # given: partners that each earn points on two lines (and stay untiered)
+    _partners_with_managed_lines(partners)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = services.tier_run(as_of=MARCH, actor=None)
+
+    # then
+    assert result.partners_assessed == partners
+    assert TierAssessmentLine.objects.count() == 2 * partners
+    assert len(queries) == RUN_QUERIES
+
+
+# Rule sets (2) and currencies; per chunk: savepoint, advisory lock, partners, drop, lines,
+# sums, assessments, copy, drop, release; the empty last chunk (savepoint, lock, partners,
+# release); the run's audit event (savepoint, insert, release). Constant, whatever the count.
+RUN_QUERIES = 20
