@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from partnerportal.core.admin import OpsAdmin
-from partnerportal.core.models import Role
+from partnerportal.core.admin import OpsAdmin, is_ops
 
 from . import rules
 from .models import TierAssessment, TierAssessmentLine, TierRuleSet, TierTarget
@@ -33,13 +32,6 @@ class TierTargetFormSet(BaseInlineFormSet):
             )
 
 
-def _is_ops(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(
-        user.is_active and (user.is_superuser or getattr(user, "role", "") == Role.PARTNER_OPS)
-    )
-
-
 class TierTargetInline(admin.TabularInline):
     """Edited together with its rule set, by whoever may edit the rule set (partner ops)."""
 
@@ -50,13 +42,13 @@ class TierTargetInline(admin.TabularInline):
     can_delete = False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_ops(request)
+        return is_ops(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_ops(request) and not _used(obj)
+        return is_ops(request) and not _used(obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_ops(request) and not _used(obj)
+        return is_ops(request) and not _used(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -28,6 +28,7 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     STAFF_LISTS_VIEW = "staff_lists.view"
     TIER_RUN = "tiers.run"
+    ADMIN_SITE = "admin.use"
 
 
 # Which roles may perform an action at all. Organisation-bound actions are further limited
@@ -40,6 +41,8 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.AUDIT_VIEW: frozenset({Role.PARTNER_OPS}),
     Action.STAFF_LISTS_VIEW: frozenset(set(Role) - PARTNER_ROLES),
     Action.TIER_RUN: frozenset({Role.PARTNER_OPS}),
+    # The Django admin: reference data and rule sets; domain records are read-only there.
+    Action.ADMIN_SITE: frozenset({Role.PARTNER_OPS}),
 }
 
 # Staff roles that see every partner organisation. PDMs see only the partners assigned to them.

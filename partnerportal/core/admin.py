@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .access import Action, can
 from .models import (
     Activity,
     AuditEvent,
@@ -18,18 +19,16 @@ from .models import (
     Edition,
     Organisation,
     ProductLine,
-    Role,
     Subscription,
     SubscriptionVersion,
     User,
 )
 
 
-def _is_ops(request: HttpRequest) -> bool:
+def is_ops(request: HttpRequest) -> bool:
+    """Whether the request's user may use the admin (partner ops, or a superuser)."""
     user = request.user
-    return bool(
-        user.is_active and (user.is_superuser or getattr(user, "role", "") == Role.PARTNER_OPS)
-    )
+    return bool(user.is_active and (user.is_superuser or can(user, Action.ADMIN_SITE)))  # type: ignore[arg-type]
 
 
 class OpsAdmin(admin.ModelAdmin):
@@ -38,16 +37,16 @@ class OpsAdmin(admin.ModelAdmin):
     editable = False
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_ops(request)
+        return is_ops(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_ops(request)
+        return is_ops(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.editable and _is_ops(request)
+        return self.editable and is_ops(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.editable and _is_ops(request)
+        return self.editable and is_ops(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

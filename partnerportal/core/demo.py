@@ -125,7 +125,7 @@ def seed_demo() -> list[str]:
                 has_partner_certification=cert,
                 has_pro_subscription=pro,
                 payout_paperwork_complete=paperwork,
-                pdm=pdm if name == "Northwind Digital" else None,
+                pdm=pdm.email if name == "Northwind Digital" else None,
             )
             partners[name] = organisation
             for email, role in users:

@@ -75,16 +75,20 @@ def partner_create(
     has_partner_certification: bool = False,
     has_pro_subscription: bool = False,
     payout_paperwork_complete: bool = False,
-    pdm: User | None = None,
+    pdm: str | None = None,
 ) -> Organisation:
-    """Enrol a partner organisation in the program (partner ops)."""
+    """Enrol a partner organisation in the program (partner ops). `pdm` is the e-mail of the
+    PDM to assign, if any."""
     require(actor, Action.PARTNER_CREATE)
     name = (name or "").strip()
     if not name:
         raise _invalid("name", "A name is required.")
     _choice(kind, Organisation.Kind, "kind")
-    if pdm is not None and pdm.role != Role.PDM:
-        raise _invalid("pdm", "The assigned PDM must have the PDM role.")
+    pdm_user = None
+    if pdm:
+        pdm_user = User.objects.filter(email__iexact=pdm.strip(), role=Role.PDM).first()
+        if pdm_user is None:
+            raise _invalid("pdm", f"No PDM with the e-mail '{pdm}'.")
     organisation = Organisation.objects.create(
         name=name,
         kind=kind,
@@ -92,7 +96,7 @@ def partner_create(
         has_partner_certification=has_partner_certification,
         has_pro_subscription=has_pro_subscription,
         payout_paperwork_complete=payout_paperwork_complete,
-        pdm=pdm,
+        pdm=pdm_user,
     )
     audit(
         actor=actor,

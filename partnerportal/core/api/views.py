@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import access, selectors, services
-from ..models import AuditEvent, Organisation, Role, User
+from ..models import AuditEvent, Organisation
 from .serializers import (
     ActivityIn,
     ActivityOut,
@@ -37,14 +37,9 @@ class PartnerListCreateApi(generics.ListAPIView):
         access.require(access.acting_user(request), access.Action.PARTNER_CREATE)
         data = PartnerCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        pdm_email = values.pop("pdm", None)
-        pdm = None
-        if pdm_email:
-            pdm = User.objects.filter(email__iexact=pdm_email, role=Role.PDM).first()
-            if pdm is None:
-                raise ValidationError({"pdm": [f"No PDM with the e-mail '{pdm_email}'."]})
-        organisation = services.partner_create(actor=access.acting_user(request), pdm=pdm, **values)
+        organisation = services.partner_create(
+            actor=access.acting_user(request), **data.validated_data
+        )
         return Response(PartnerOut(organisation).data, status=status.HTTP_201_CREATED)
 
 
