@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import factory
 from factory.django import DjangoModelFactory
@@ -90,3 +91,54 @@ class ActivityFactory(DjangoModelFactory[Activity]):
     customer = factory.SubFactory(CustomerFactory)
     kind = Activity.Kind.ASSET_CREATED
     occurred_at = factory.LazyFunction(lambda: datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+
+
+# --- Sold associations (tiers tests) ---------------------------------------------------------
+# Deal models are imported where used, so this section can be appended without touching the
+# imports at the top of the file (the deals engineer edits this file too).
+
+
+def _won_deal(association: Any) -> Any:
+    """A closed-won deal on the association's customer, built with plain ORM calls."""
+    from deals.models import Deal, Motion
+
+    return Deal.objects.create(
+        customer=association.customer,
+        vendor_owned=association.kind == Motion.PARTNER_ASSISTED,
+        status=Deal.Status.WON,
+        purchase_domain=association.customer.domain,
+        close_date=association.close_date,
+        closed_at=datetime.combine(association.close_date, datetime.min.time(), tzinfo=UTC),
+    )
+
+
+def _winning_registration(association: Any) -> Any:
+    """The partner's registration on that deal (approved if sourced, accepted if assisted)."""
+    from deals.models import Motion, Registration
+
+    sourced = association.kind == Motion.PARTNER_SOURCED
+    return Registration.objects.create(
+        deal=association.deal,
+        organisation=association.organisation,
+        motion=association.kind,
+        status=Registration.Status.APPROVED if sourced else Registration.Status.ACCEPTED,
+        registered_domain=association.customer.domain,
+        created_by=PartnerUserFactory(organisation=association.organisation),
+    )
+
+
+class SoldAssociationFactory(DjangoModelFactory[Any]):
+    """A sold association (deals.SoldAssociation) with the deal and registration behind it."""
+
+    class Meta:
+        model = "deals.SoldAssociation"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    product_line = factory.LazyFunction(lambda: ProductLine.objects.get(code="marketing_hub"))
+    kind = "partner_sourced"
+    close_date = date(2025, 1, 1)
+    mrr_at_close = Decimal("100.00")
+    currency = factory.LazyFunction(lambda: Currency.objects.get(code="USD"))
+    deal = factory.LazyAttribute(_won_deal)
+    registration = factory.LazyAttribute(_winning_registration)

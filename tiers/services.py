@@ -16,11 +16,10 @@ A crashed run leaves whole chunks behind it; running the date again assesses onl
 partners still without an assessment (the unique constraint on (organisation, as_of) backs
 this up), so it completes the run and changes nothing already written.
 
-Sold points: the sold associations (which partner holds which customer's product line, as
-sourced or assisted) are created by deal registration, issue 3, which has not landed. Until
-it does, `SOLD_ASSOCIATIONS_SQL` is an empty relation of the right shape, every assessment
-records `sold_source = not_yet_recorded`, and its sourced and assisted points are 0. The
-deals app replaces that one statement with a read of its associations table.
+Sold points come from the deals app's sold associations (`deals.SoldAssociation`: which
+partner holds which customer's product line, as Partner Sourced or Partner Assisted), read by
+`SOLD_ASSOCIATIONS_SQL`. Assessments made before they existed say so
+(`sold_source = not_yet_recorded`); every run now records `associations`.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from deals.models import Motion, SoldAssociation
 from partnerportal.core.access import Action, require
 from partnerportal.core.audit import audit
 from partnerportal.core.models import Organisation, User
@@ -45,15 +45,21 @@ from .selectors import rule_set_in_force
 #: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
 DEFAULT_CHUNK_SIZE = 2000
 
-#: Sold associations: (organisation_id, customer_id, product_line_id, kind in sourced/assisted).
-#: Empty until deal registration (issue 3) records them; see the module docstring.
-SOLD_ASSOCIATIONS_SQL = """
-    SELECT NULL::bigint AS organisation_id, NULL::bigint AS customer_id,
-           NULL::varchar AS product_line_id, NULL::varchar AS kind
-    WHERE FALSE
-"""
-#: What assessments say about their sold lines while `SOLD_ASSOCIATIONS_SQL` is empty.
-SOLD_SOURCE: str = SoldSource.NOT_YET_RECORDED.value
+#: Sold associations held on the run date: (organisation_id, customer_id, product_line_id,
+#: kind in sourced/assisted). The kind is the motion of the deal that created the association
+#: (SPEC 4). An association counts from its close date on, so re-running a past date (or a
+#: partner first assessed late) never credits a line the partner did not yet hold.
+SOLD_ASSOCIATIONS_SQL = f"""
+    SELECT sa.organisation_id, sa.customer_id, sa.product_line_id,
+           CASE sa.kind
+               WHEN '{Motion.PARTNER_SOURCED.value}' THEN '{rules.LineKind.SOURCED.value}'
+               WHEN '{Motion.PARTNER_ASSISTED.value}' THEN '{rules.LineKind.ASSISTED.value}'
+           END AS kind
+    FROM {SoldAssociation._meta.db_table} sa
+    WHERE sa.organisation_id = ANY(%(org_ids)s) AND sa.close_date <= %(as_of)s
+"""  # noqa: S608  (built from constants only, never input)
+#: Where the assessments' sold lines come from (recorded on each assessment and run).
+SOLD_SOURCE: str = SoldSource.ASSOCIATIONS.value
 
 # Every contributing line of the chunk's organisations as of the run date. Money is exact:
 # a line's points are MRR x weight x growth multiplier / the currency's USD-100 amount,
@@ -185,6 +191,7 @@ def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -
     window_start, window_end = _activity_window(as_of)
     weights = rule_set.points_per_usd100
     return {
+        "as_of": as_of,
         "month": rules.month_start(as_of),
         "year_ago": date(as_of.year - 1, as_of.month, 1),
         "org_ids": org_ids,
@@ -213,7 +220,7 @@ def _assess_chunk(
         # left the table: ON COMMIT DROP only fires on a real commit.
         cursor.execute("DROP TABLE IF EXISTS tiers_run_lines")
         cursor.execute(
-            # A module constant, never input: the one statement the deals app will replace.
+            # Module constants, never input.
             _LINES_SQL.format(sold_associations=SOLD_ASSOCIATIONS_SQL),
             _lines_params(as_of=as_of, rule_set=rule_set, org_ids=org_ids),
         )

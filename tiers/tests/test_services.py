@@ -25,6 +25,7 @@ from tests.factories import (
     ActivityFactory,
     CustomerFactory,
     OrganisationFactory,
+    SoldAssociationFactory,
     SubscriptionFactory,
     SubscriptionVersionFactory,
 )
@@ -86,12 +87,31 @@ def snapshot() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int,
     )
 
 
+def sold(
+    org: Organisation,
+    cust: Customer,
+    product_line: str,
+    kind: str,
+    close_date: date = date(2025, 1, 1),
+) -> None:
+    """Record that `org` holds `cust`'s `product_line`, as deals would at a close."""
+    SoldAssociationFactory(
+        organisation=org,
+        customer=cust,
+        product_line=ProductLine.objects.get(code=product_line),
+        kind=f"partner_{kind}",
+        close_date=close_date,
+    )
+
+
 @pytest.fixture
 def scenario(cast: Cast) -> Cast:
-    """Partner A manages eight customers (and B shares one), for the run of 15 March 2026.
+    """Ten customers, partners A and B, for the run of 15 March 2026 (worked by hand below).
 
-    Window of eligible activity: 14 January (D-60) to 15 March 2026, both inclusive.
-    Managed points per customer (1 point per USD 100, x2 in growth markets):
+    MRR for March is the version in effect on 1 March 2026; a year earlier, on 1 March 2025.
+
+    Managed (1 point per USD 100, x2 in growth markets). Window of eligible activity:
+    14 January (D-60) to 15 March 2026, both inclusive.
       c1 GB: USD 800 (8) + EUR 150 (150 / 75 = 2)                                 = 10
       c2 BR (growth): USD 250 -> 250 x 2 / 100; activity exactly D-60               =  5
       c3 ZA (growth): ZAR 1 545 a year ago, ZAR 3 090 now -> 3 090 x 2 / 1 545      =  4
@@ -102,7 +122,22 @@ def scenario(cast: Cast) -> Cast:
       c7 CO (growth): COP 150 150 -> 150 150 x 2 / 300 300; a USD line from 2 March
          only counts from April                                                     =  1
       c8 GB: EUR 25 -> 25 / 75                                                      = 1/3
+      c9 MX and c10 GB: no activity                                                 =  0
     Partner A: 24 1/3 managed points. Partner B manages c1 too: 10 points.
+
+    Sold (5 sourced / 3 assisted per USD 100 of growth over March 2025, x2 in growth markets):
+      A c3 ZA service hub, sourced: ZAR 3 090 - 1 545 -> 1 545 x 5 x 2 / 1 545        = 10
+      A c1 GB sales hub, sourced: EUR 150 now, none a year ago -> 150 x 5 / 75       = 10
+      A c10 GB content hub, sourced: USD 300 now, CAD 130 (= USD 100) a year ago
+         -> 300 x 5 / 100 - 130 x 5 / 130                                           = 10
+      A c9 MX (growth) sales hub, assisted: SGD 420 - 140 -> 280 x 3 x 2 / 140       = 12
+      A c1 GB marketing hub, assisted: USD 800 both years (a line, no growth)        =  0
+      A c4 GB credits, sourced: terminated on 1 March                          no line
+      A c7 CO sales hub, assisted: starts 2 March, counts from April           no line
+      A c2 BR marketing hub, sourced: closed 20 March, after the run date      no line
+      B c6 GB marketing hub, sourced: USD 6 000 a year ago, 5 000 now (never < 0)    =  0
+    Partner A: sourced 30, assisted 12, managed 24 1/3, total 66 1/3.
+    Partner B: sourced 0, assisted 0, managed 10, total 10.
     """
     c1, c2, c3, c4 = (
         customer("c1.example"),
@@ -116,6 +151,7 @@ def scenario(cast: Cast) -> Cast:
         customer("c7.example", "CO"),
         customer("c8.example"),
     )
+    c9, c10 = customer("c9.example", "MX"), customer("c10.example")
     billed(c1, "marketing_hub", "800.00", "USD")
     billed(c1, "sales_hub", "150.00", "EUR", start=date(2026, 2, 1))
     billed(c2, "marketing_hub", "250.00", "USD")
@@ -125,12 +161,17 @@ def scenario(cast: Cast) -> Cast:
     billed(c4, "service_hub", "210.00", "AUD", until=date(2026, 3, 2))
     billed(c4, "core_seats", "125.00", "GBP")
     billed(c5, "marketing_hub", "10000.00", "USD")
-    billed(c6, "marketing_hub", "5000.00", "USD")
+    billed(c6, "marketing_hub", "6000.00", "USD", until=date(2025, 6, 1))
+    billed(c6, "marketing_hub", "5000.00", "USD", start=date(2025, 6, 1))
     billed(c7, "marketing_hub", "150150.00", "COP")
     billed(c7, "sales_hub", "1000.00", "USD", start=date(2026, 3, 2))
     billed(c8, "reports_addon", "25.00", "EUR")
+    billed(c9, "sales_hub", "140.00", "SGD", until=date(2025, 9, 1))
+    billed(c9, "sales_hub", "420.00", "SGD", start=date(2025, 9, 1))
+    billed(c10, "content_hub", "130.00", "CAD", until=date(2025, 12, 1))
+    billed(c10, "content_hub", "300.00", "USD", start=date(2025, 12, 1))
 
-    a = cast.org_a
+    a, b = cast.org_a, cast.org_b
     active(a, c1, at(date(2026, 3, 1)))
     active(a, c2, at(D_MINUS_60, 0, 0, 0), kind="asset_edited")
     active(a, c3, at(MARCH, 23, 59, 59), kind="asset_edited")
@@ -141,48 +182,91 @@ def scenario(cast: Cast) -> Cast:
     active(a, c6, at(MARCH + timedelta(days=1), 0, 0, 0))
     active(a, c7, at(date(2026, 2, 1)))
     active(a, c8, at(date(2026, 2, 1)))
-    active(cast.org_b, c1, at(date(2026, 3, 14)))
+    active(b, c1, at(date(2026, 3, 14)))
+
+    sold(a, c3, "service_hub", "sourced")
+    sold(a, c1, "sales_hub", "sourced", close_date=date(2026, 1, 20))
+    sold(a, c10, "content_hub", "sourced")
+    sold(a, c9, "sales_hub", "assisted")
+    sold(a, c1, "marketing_hub", "assisted")
+    sold(a, c4, "credits", "sourced")
+    sold(a, c7, "sales_hub", "assisted", close_date=date(2026, 3, 2))
+    sold(a, c2, "marketing_hub", "sourced", close_date=date(2026, 3, 20))
+    sold(b, c6, "marketing_hub", "sourced")
     return cast
 
 
-def test_managed_points_match_the_figures_worked_by_hand(scenario: Cast) -> None:
+def test_the_scenario_matches_the_figures_worked_by_hand(scenario: Cast) -> None:
     # given: the scenario
     # when
     result = services.tier_run(as_of=MARCH, actor=scenario.ops)
 
     # then
-    assert result == services.TierRunResult(as_of=MARCH, partners_assessed=2, tier_changes=0)
+    assert (result.as_of, result.partners_assessed, result.tier_changes) == (MARCH, 2, 0)
     a = assessment(scenario.org_a)
+    assert (a.sourced_points, a.assisted_points) == (30, 12)
     assert a.managed_points == Decimal("24.333333333333")
-    assert a.sourced_points == a.assisted_points == 0
-    assert a.total_points == Decimal("24.333333333333")
-    assert a.sold_source == "not_yet_recorded"
+    assert a.total_points == Decimal("66.333333333333")
+    assert a.sold_source == "associations"
     assert a.rule_set.effective_from == date(2026, 1, 15)
     assert (a.tier_before, a.qualified_tier, a.tier_after) == ("untiered",) * 3
     assert not a.at_risk
     assert not a.elite_qualified
-    assert assessment(scenario.org_b).managed_points == 10
+    b = assessment(scenario.org_b)
+    assert (b.sourced_points, b.assisted_points, b.managed_points, b.total_points) == (
+        0,
+        0,
+        10,
+        10,
+    )
 
     lines = {
-        (line.customer.domain, line.product_line_id): line
+        (line.kind, line.customer.domain, line.product_line_id): (
+            line.mrr_this_month,
+            line.mrr_year_ago,
+            line.currency,
+            line.growth_market,
+            line.points,
+        )
         for line in a.lines.select_related("customer")
     }
-    assert {key: line.points for key, line in lines.items()} == {
-        ("c1.example", "marketing_hub"): Decimal(8),
-        ("c1.example", "sales_hub"): Decimal(2),
-        ("c2.example", "marketing_hub"): Decimal(5),
-        ("c3.example", "service_hub"): Decimal(4),
-        ("c4.example", "service_hub"): Decimal(2),
-        ("c4.example", "core_seats"): Decimal(2),
-        ("c7.example", "marketing_hub"): Decimal(1),
-        ("c8.example", "reports_addon"): Decimal("0." + "3" * 40),
+    assert lines == {
+        ("managed", "c1.example", "marketing_hub"): (800, None, "USD", False, 8),
+        ("managed", "c1.example", "sales_hub"): (150, None, "EUR", False, 2),
+        ("managed", "c2.example", "marketing_hub"): (250, None, "USD", True, 5),
+        ("managed", "c3.example", "service_hub"): (3090, None, "ZAR", True, 4),
+        ("managed", "c4.example", "service_hub"): (210, None, "AUD", False, 2),
+        ("managed", "c4.example", "core_seats"): (125, None, "GBP", False, 2),
+        ("managed", "c7.example", "marketing_hub"): (150150, None, "COP", True, 1),
+        ("managed", "c8.example", "reports_addon"): (
+            25,
+            None,
+            "EUR",
+            False,
+            Decimal("0." + "3" * 40),
+        ),
+        ("sourced", "c3.example", "service_hub"): (3090, 1545, "ZAR", True, 10),
+        ("sourced", "c1.example", "sales_hub"): (150, 0, "EUR", False, 10),
+        # The year-ago MRR is shown in this month's currency: CAD 130 is USD 100.
+        ("sourced", "c10.example", "content_hub"): (300, 100, "USD", False, 10),
+        ("assisted", "c9.example", "sales_hub"): (420, 140, "SGD", True, 12),
+        ("assisted", "c1.example", "marketing_hub"): (800, 800, "USD", False, 0),
     }
-    c3 = lines["c3.example", "service_hub"]
-    assert (c3.kind, c3.mrr_this_month, c3.mrr_year_ago) == ("managed", Decimal("3090.00"), None)
-    assert (c3.currency, c3.growth_market) == ("ZAR", True)
-    assert {line.kind for line in lines.values()} == {"managed"}
     # The total is the settled sum of the lines, not the sum of rounded line points.
-    assert rules.settle_points(sum(line.points for line in lines.values())) == a.managed_points
+    assert rules.settle_points(sum(line.points for line in a.lines.all())) == a.total_points
+    b_lines = {
+        (line.kind, line.customer.domain, line.product_line_id): (
+            line.mrr_this_month,
+            line.mrr_year_ago,
+            line.points,
+        )
+        for line in b.lines.select_related("customer")
+    }
+    assert b_lines == {
+        ("managed", "c1.example", "marketing_hub"): (800, None, 8),
+        ("managed", "c1.example", "sales_hub"): (150, None, 2),
+        ("sourced", "c6.example", "marketing_hub"): (5000, 6000, 0),
+    }
 
 
 def test_a_run_is_audited_once_and_by_partner_change(scenario: Cast) -> None:
@@ -195,7 +279,7 @@ def test_a_run_is_audited_once_and_by_partner_change(scenario: Cast) -> None:
         "rule_set_effective_from": "2026-01-15",
         "partners_assessed": 2,
         "tier_changes": 0,
-        "sold_source": "not_yet_recorded",
+        "sold_source": "associations",
     }
     assert not AuditEvent.objects.filter(verb="tiers.partner.retiered").exists()
 
@@ -326,56 +410,6 @@ def test_sql_line_points_equal_the_pure_rules_in_every_currency(cast: Cast) -> N
     assert a.managed_points == rules.settle_points(
         rules.sum_points((rules.LineKind.MANAGED, p) for p in expected.values()).managed
     )
-
-
-def test_sold_lines_credit_growth_over_the_same_month_a_year_earlier(
-    scenario: Cast, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The sold half of the statement, fed by a stand-in for issue 3's associations table.
-
-    c3 ZA (growth) service hub, sourced: ZAR 3 090 now, 1 545 a year ago -> 1 545 x 5 x 2 / 1 545
-    = 10. c1 GB sales hub, sourced: EUR 150 now, none a year ago -> 150 x 5 / 75 = 10.
-    c1 GB marketing hub, assisted: USD 800 both years -> 0 (kept as a line, no growth).
-    c4 GB credits, sourced: terminated on 1 March -> no line. Sourced 20, assisted 0.
-    """
-    ids = dict(Customer.objects.values_list("domain", "pk"))
-    org = scenario.org_a.pk
-    rows = [
-        (ids["c3.example"], "service_hub", "sourced"),
-        (ids["c1.example"], "sales_hub", "sourced"),
-        (ids["c1.example"], "marketing_hub", "assisted"),
-        (ids["c4.example"], "credits", "sourced"),
-    ]
-    values = ", ".join(f"({org}::bigint, {c}::bigint, '{p}', '{k}')" for c, p, k in rows)
-    monkeypatch.setattr(
-        services,
-        "SOLD_ASSOCIATIONS_SQL",
-        # Test-built from integer ids and literals above, never from input.
-        f"SELECT * FROM (VALUES {values}) AS sa(organisation_id, customer_id, "  # noqa: S608
-        f"product_line_id, kind)",
-    )
-    monkeypatch.setattr(services, "SOLD_SOURCE", "associations")
-
-    services.tier_run(as_of=MARCH, actor=None)
-
-    a = assessment(scenario.org_a)
-    assert (a.sourced_points, a.assisted_points) == (20, 0)
-    assert a.total_points == Decimal("44.333333333333")
-    assert a.sold_source == "associations"
-    sold = {
-        (line.customer.domain, line.product_line_id): (
-            line.kind,
-            line.mrr_this_month,
-            line.mrr_year_ago,
-            line.points,
-        )
-        for line in a.lines.exclude(kind="managed").select_related("customer")
-    }
-    assert sold == {
-        ("c3.example", "service_hub"): ("sourced", Decimal(3090), Decimal(1545), Decimal(10)),
-        ("c1.example", "sales_hub"): ("sourced", Decimal(150), Decimal(0), Decimal(10)),
-        ("c1.example", "marketing_hub"): ("assisted", Decimal(800), Decimal(800), Decimal(0)),
-    }
 
 
 @pytest.fixture
