@@ -13,7 +13,13 @@ from django.http import HttpRequest
 from partnerportal.core.admin import OpsAdmin, is_ops
 
 from . import rules
-from .models import TierAssessment, TierAssessmentLine, TierRuleSet, TierTarget
+from .models import (
+    EliteInvitation,
+    TierAssessment,
+    TierAssessmentLine,
+    TierRuleSet,
+    TierTarget,
+)
 
 
 class TierTargetFormSet(BaseInlineFormSet):
@@ -108,9 +114,19 @@ class TierAssessmentAdmin(OpsAdmin):
         "qualified_tier",
         "at_risk",
         "elite_qualified",
+        "elite_invited",
         "total_points",
     ]
     list_filter = ["as_of", "tier_after", "at_risk", "elite_qualified"]
     search_fields = ["organisation__name"]
     list_select_related = ["organisation"]
     inlines = [TierAssessmentLineInline]
+
+
+@admin.register(EliteInvitation)
+class EliteInvitationAdmin(OpsAdmin):
+    """Read-only here: invitations are made through the API (`elite_invite`), which audits."""
+
+    list_display = ["organisation", "invited_at", "invited_by", "reason"]
+    search_fields = ["organisation__name"]
+    list_select_related = ["organisation", "invited_by"]

@@ -6,6 +6,7 @@ here into `rules.RuleSet` values, and `services.tier_run` writes the assessments
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -142,6 +143,17 @@ class TierAssessment(models.Model):
     tier_after = models.CharField(max_length=20, choices=TierChoices.choices)
     at_risk = models.BooleanField()
     elite_qualified = models.BooleanField()
+    # The non-points Elite conditions as the run saw them (SPEC 4). Invitation for every
+    # assessment; retention and certifications only for partners meeting the Elite points
+    # (the only ones they can matter to), null otherwise. See `services._elite_facts`.
+    elite_invited = models.BooleanField(default=False)
+    customer_retention_pct = models.DecimalField(
+        max_digits=9, decimal_places=4, null=True, blank=True
+    )
+    revenue_retention_pct = models.DecimalField(
+        max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    team_certifications = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -165,6 +177,20 @@ class TierAssessment(models.Model):
             models.CheckConstraint(
                 condition=Q(at_risk=False) | Q(tier_after=models.F("tier_before")),
                 name="tierassessment_at_risk_keeps_tier",
+            ),
+            models.CheckConstraint(
+                condition=Q(elite_qualified=True)
+                | Q(
+                    customer_retention_pct__isnull=True,
+                    revenue_retention_pct__isnull=True,
+                    team_certifications__isnull=True,
+                ),
+                name="tierassessment_elite_facts_only_if_qualified",
+            ),
+            # Elite needs the invitation (SPEC 4): no run can make an uninvited partner Elite.
+            models.CheckConstraint(
+                condition=~Q(qualified_tier="elite") | Q(elite_invited=True),
+                name="tierassessment_elite_needs_invitation",
             ),
         ]
         indexes = [models.Index(fields=["as_of"], name="tierassessment_as_of_idx")]
@@ -211,3 +237,29 @@ class TierAssessmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id}/{self.product_line_id}: {self.points}"
+
+
+class EliteInvitation(models.Model):
+    """Partner ops invited a partner to Elite (SPEC 4): who, when and why.
+
+    One per partner. It counts for runs on or after the day it was made; the partner becomes
+    Elite only at a run where it also meets the Elite points, retention and certifications.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.PROTECT, related_name="elite_invitation"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-invited_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="eliteinvitation_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Elite invitation of {self.organisation_id}"

@@ -516,6 +516,33 @@ def elite_eligible(*, standing: EliteStanding | None, rule_set: RuleSet) -> bool
     )
 
 
+#: Retention percentages are rounded *down* to this quantum, and the rounded value is both
+#: stored and compared: rounding never lifts a partner over an Elite threshold.
+RETENTION_RESOLUTION = Decimal("0.0001")
+
+
+def retention_pct(*, kept: Decimal | int, base: Decimal | int) -> Decimal:
+    """Return ``kept`` as a percentage of ``base``, rounded down to ``RETENTION_RESOLUTION``.
+
+    0 when ``base`` is 0: a partner with nothing to retain a year ago has shown no retention.
+    Revenue retention is net of expansion, so it may exceed 100.
+    """
+    kept, base = Decimal(kept), Decimal(base)
+    if base <= 0:
+        return ZERO.quantize(RETENTION_RESOLUTION)
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        return (kept * HUNDRED / base).quantize(RETENTION_RESOLUTION, rounding=ROUND_FLOOR)
+
+
+def year_earlier(day: date) -> date:
+    """Return the same calendar day a year before ``day`` (29 February gives the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
 def qualifying_tier(
     *,
     points: Points,

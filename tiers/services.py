@@ -25,12 +25,15 @@ partner holds which customer's product line, as Partner Sourced or Partner Assis
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
 from deals.models import Motion, SoldAssociation
@@ -39,7 +42,7 @@ from partnerportal.core.audit import audit
 from partnerportal.core.models import Organisation, User
 
 from . import rules
-from .models import SoldSource, TierAssessment, TierRuleSet
+from .models import EliteInvitation, SoldSource, TierAssessment, TierRuleSet
 from .selectors import rule_set_in_force
 
 #: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
@@ -163,6 +166,54 @@ WHERE a.id = ANY(%(assessment_ids)s)
 """
 
 
+# The Elite retention figures (SPEC 4) of some organisations, over their book of customers a
+# year before the run date: the customers whose lines they held by then (sold associations
+# closed by that date) and those they managed then (eligible activity in the 60 days up to
+# it), counting only customers billed in that month. Customer retention: how many of those
+# are still billed in the run's month. Revenue retention: their total MRR (all lines) in the
+# run's month over that month a year earlier, in USD-100 units, so net of expansion.
+_RETENTION_SQL = f"""
+WITH
+book AS (
+    SELECT sa.organisation_id, sa.customer_id
+    FROM {SoldAssociation._meta.db_table} sa
+    WHERE sa.organisation_id = ANY(%(org_ids)s) AND sa.close_date <= %(year_ago)s
+    UNION
+    SELECT a.organisation_id, a.customer_id
+    FROM core_activity a
+    WHERE a.organisation_id = ANY(%(org_ids)s)
+      AND a.kind = ANY(%(eligible_kinds)s)
+      AND a.occurred_at >= %(window_start)s
+      AND a.occurred_at < %(window_end)s
+),
+customer_units AS (
+    SELECT s.customer_id,
+           SUM(CASE WHEN v.effective_from <= %(then_month)s
+                     AND (v.effective_until IS NULL OR v.effective_until > %(then_month)s)
+                    THEN CAST(v.mrr AS numeric(60, 40)) / cur.points_amount ELSE 0 END)
+               AS units_then,
+           SUM(CASE WHEN v.effective_from <= %(now_month)s
+                     AND (v.effective_until IS NULL OR v.effective_until > %(now_month)s)
+                    THEN CAST(v.mrr AS numeric(60, 40)) / cur.points_amount ELSE 0 END)
+               AS units_now
+    FROM core_subscription s
+    JOIN core_subscriptionversion v ON v.subscription_id = s.id
+    JOIN core_currency cur ON cur.code = v.currency_id
+    WHERE s.customer_id IN (SELECT customer_id FROM book)
+    GROUP BY s.customer_id
+)
+SELECT b.organisation_id,
+       COUNT(*) AS customers_then,
+       COUNT(*) FILTER (WHERE u.units_now > 0) AS customers_kept,
+       SUM(u.units_then) AS units_then,
+       SUM(u.units_now) AS units_now
+FROM book b
+JOIN customer_units u ON u.customer_id = b.customer_id
+WHERE u.units_then > 0
+GROUP BY b.organisation_id
+"""  # noqa: S608  (built from constants only, never input)
+
+
 @dataclass(frozen=True)
 class TierRunResult:
     as_of: date
@@ -181,10 +232,7 @@ def _activity_window(as_of: date) -> tuple[datetime, datetime]:
     """Return [start, end) instants of the managed window's calendar days (both inclusive)."""
     tz = timezone.get_default_timezone()
     start = rules.managed_window_start(as_of=as_of)
-    return (
-        datetime.combine(start, time.min, tzinfo=tz),
-        datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=tz),
-    )
+    return datetime.combine(start, time.min, tzinfo=tz), _day_end(as_of)
 
 
 def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -> dict[str, Any]:
@@ -205,9 +253,61 @@ def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -
     }
 
 
+def _day_end(day: date) -> datetime:
+    """Return the first instant after calendar day `day` (the program's time zone)."""
+    return datetime.combine(
+        day + timedelta(days=1), time.min, tzinfo=timezone.get_default_timezone()
+    )
+
+
+def team_certifications(*, org_ids: list[int], as_of: date) -> dict[int, int]:
+    """Return the team certification count of each organisation in `org_ids` on `as_of`.
+
+    There is no certification record yet: the accreditations capability adds it (SPEC 2, 8).
+    Until then every partner holds 0, short of SPEC's 100, so nobody is Elite yet; assessments
+    record the 0 they were judged on. Replace this one function's body with a
+    count over the certification table (one statement) when it lands.
+    """
+    return {}
+
+
+def _elite_facts(*, org_ids: list[int], as_of: date) -> dict[int, tuple[Decimal, Decimal, int]]:
+    """Return (customer retention %, revenue retention %, team certifications) per organisation.
+
+    One statement for any number of organisations. An organisation with no customer to
+    retain a year ago has 0 % retention (see `rules.retention_pct`).
+    """
+    year_ago = rules.year_earlier(as_of)
+    window_start, window_end = _activity_window(year_ago)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RETENTION_SQL,
+            {
+                "org_ids": org_ids,
+                "year_ago": year_ago,
+                "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
+                "window_start": window_start,
+                "window_end": window_end,
+                "then_month": rules.month_start(year_ago),
+                "now_month": rules.month_start(as_of),
+            },
+        )
+        figures = {row[0]: row[1:] for row in cursor.fetchall()}
+    certifications = team_certifications(org_ids=org_ids, as_of=as_of)
+    facts = {}
+    for org_id in org_ids:
+        customers_then, customers_kept, units_then, units_now = figures.get(org_id, (0, 0, 0, 0))
+        facts[org_id] = (
+            rules.retention_pct(kept=customers_kept, base=customers_then),
+            rules.retention_pct(kept=units_now, base=units_then),
+            certifications.get(org_id, 0),
+        )
+    return facts
+
+
 def _assess_chunk(
     *,
-    organisations: list[Organisation],
+    organisations: Sequence[Organisation],
     as_of: date,
     rule_set_pk: int,
     rule_set: rules.RuleSet,
@@ -229,9 +329,30 @@ def _assess_chunk(
         for organisation_id, kind, points in cursor.fetchall():
             sums[organisation_id] = sums[organisation_id].plus(kind=kind, points=points)
 
+    # Retention and certifications matter only to partners meeting the Elite points: compute
+    # them for those alone (rarely any), in one statement.
+    elite_ids = [
+        org.pk
+        for org in organisations
+        if rules.elite_qualified(points=sums[org.pk], rule_set=rule_set)
+    ]
+    elite_facts = _elite_facts(org_ids=elite_ids, as_of=as_of) if elite_ids else {}
+
     assessments: list[TierAssessment] = []
     for org in organisations:
         points = sums[org.pk]
+        invited: bool = org.elite_invited  # type: ignore[attr-defined]  # annotated by tier_run
+        facts = elite_facts.get(org.pk)
+        elite = (
+            rules.EliteStanding(
+                invited=invited,
+                customer_retention_pct=facts[0],
+                revenue_retention_pct=facts[1],
+                team_certifications=facts[2],
+            )
+            if facts is not None
+            else None
+        )
         outcome = rules.assess_tier(
             points=points,
             org_kind=rules.OrgKind.PARTNER,
@@ -242,9 +363,8 @@ def _assess_chunk(
             current_tier=rules.Tier(org.tier),
             run_date=as_of,
             rule_set=rule_set,
-            # Elite invitations and retention figures are not recorded yet: nobody is Elite
-            # by invitation, so Elite points cap at Diamond with elite_qualified reported.
-            elite=None,
+            # None below the Elite points, where the rules never consult it.
+            elite=elite,
         )
         if outcome.tier is None or outcome.qualified_tier is None:
             raise AssertionError("the rules give every partner a tier")
@@ -263,6 +383,10 @@ def _assess_chunk(
                 tier_after=outcome.tier.value,
                 at_risk=outcome.at_risk,
                 elite_qualified=outcome.elite_qualified,
+                elite_invited=invited,
+                customer_retention_pct=elite.customer_retention_pct if elite else None,
+                revenue_retention_pct=elite.revenue_retention_pct if elite else None,
+                team_certifications=elite.team_certifications if elite else None,
             )
         )
     created = TierAssessment.objects.bulk_create(assessments)
@@ -312,6 +436,11 @@ def tier_run(
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     in_force = rule_set_in_force(on=as_of)
+    # An invitation counts from the day partner ops made it (so re-running an earlier date
+    # gives the same answer as the run of that date did).
+    invited_by_end_of_day = Exists(
+        EliteInvitation.objects.filter(organisation=OuterRef("pk"), invited_at__lt=_day_end(as_of))
+    )
     assessed = changes = 0
     while True:
         with transaction.atomic():
@@ -328,6 +457,7 @@ def tier_run(
                 Organisation.objects.select_for_update(of=("self",))
                 .filter(kind=Organisation.Kind.PARTNER)
                 .exclude(tier_assessments__as_of=as_of)
+                .annotate(elite_invited=invited_by_end_of_day)
                 .order_by("pk")[:chunk_size]
             )
             if not organisations:
@@ -356,3 +486,47 @@ def tier_run(
                 },
             )
     return TierRunResult(as_of=as_of, partners_assessed=assessed, tier_changes=changes)
+
+
+@transaction.atomic
+def elite_invite(
+    *, actor: User, organisation: Organisation, reason: str
+) -> tuple[EliteInvitation, bool]:
+    """Invite a partner to Elite (partner ops); return (the invitation, whether it is new).
+
+    Inviting a partner already invited changes nothing and returns its invitation. The
+    partner becomes Elite at the first run that also finds the Elite points, retention and
+    certifications (SPEC 4).
+    """
+    require(actor, Action.ELITE_INVITE, organisation)
+    if organisation.kind != Organisation.Kind.PARTNER:
+        raise ValidationError({"partner": ["Providers have no tier and cannot be Elite."]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why this partner is invited."]})
+    # Serialise invitations of one partner, so two at once make one invitation.
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    existing = EliteInvitation.objects.filter(organisation=organisation).first()
+    if existing is not None:
+        return existing, False
+    invitation = EliteInvitation.objects.create(
+        organisation=organisation, invited_by=actor, reason=reason
+    )
+    latest = (
+        TierAssessment.objects.filter(organisation=organisation)
+        .order_by("-as_of")
+        .values("as_of", "elite_qualified")
+        .first()
+    )
+    audit(
+        actor=actor,
+        verb="tiers.elite.invited",
+        subject=invitation,
+        organisation=organisation,
+        reason=reason,
+        data={
+            "latest_assessment": latest["as_of"].isoformat() if latest else None,
+            "elite_qualified": latest["elite_qualified"] if latest else None,
+        },
+    )
+    return invitation, True

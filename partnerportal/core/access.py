@@ -28,6 +28,8 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     STAFF_LISTS_VIEW = "staff_lists.view"
     TIER_RUN = "tiers.run"
+    TIER_VIEW = "tiers.view"  # a partner's tier, figures and assessment history
+    ELITE_INVITE = "tiers.elite_invite"
     ADMIN_SITE = "admin.use"
 
 
@@ -41,6 +43,9 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.AUDIT_VIEW: frozenset({Role.PARTNER_OPS}),
     Action.STAFF_LISTS_VIEW: frozenset(set(Role) - PARTNER_ROLES),
     Action.TIER_RUN: frozenset({Role.PARTNER_OPS}),
+    # SPEC 11: ops, the partner's PDM and its own users (PDMs see only their partners).
+    Action.TIER_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),
+    Action.ELITE_INVITE: frozenset({Role.PARTNER_OPS}),
     # The Django admin: reference data and rule sets; domain records are read-only there.
     Action.ADMIN_SITE: frozenset({Role.PARTNER_OPS}),
 }

@@ -50,6 +50,7 @@ from tiers.rules import (
     points_tier,
     pro_subscription_qualifies,
     qualifying_tier,
+    retention_pct,
     rule_set_in_force,
     settle_points,
     sold_mrr,
@@ -60,6 +61,7 @@ from tiers.rules import (
     usd100_amount,
     usd100_units,
     what_if,
+    year_earlier,
 )
 
 RS_2025, RS_2026 = SPEC_RULE_SETS
@@ -1275,3 +1277,47 @@ def test_partner_matching_eligibility(change: dict[str, object], eligible: bool)
 def test_sourced_share_pct() -> None:
     assert sourced_share_pct(sourced_sold_mrr=D(1), total_sold_mrr=D(5)) == D(20)
     assert sourced_share_pct(sourced_sold_mrr=D(0), total_sold_mrr=D(0)) is None
+
+
+# --------------------------------------------------------------------------- Elite retention
+
+
+@pytest.mark.parametrize(
+    ("kept", "base", "expected"),
+    [
+        (17, 20, D("85.0000")),  # exactly at the customer-retention threshold
+        (D("84.99"), D("100"), D("84.9900")),  # one cent under
+        (2, 3, D("66.6666")),  # rounded down, never up
+        (D("85.00009"), D("100"), D("85.0000")),  # rounding down cannot lift over 85
+        (D("250"), D("100"), D("250.0000")),  # net revenue retention may exceed 100 %
+        (0, 5, D("0.0000")),
+        (0, 0, D("0.0000")),  # nothing to retain: no retention shown
+    ],
+)
+def test_retention_pct(kept: D | int, base: D | int, expected: D) -> None:
+    assert retention_pct(kept=kept, base=base) == expected
+
+
+def test_a_floored_retention_of_exactly_85_fails_revenue_but_passes_customer_retention() -> None:
+    standing = dataclasses.replace(
+        ELITE_OK,
+        customer_retention_pct=retention_pct(kept=17, base=20),
+        revenue_retention_pct=retention_pct(kept=D("85.00009"), base=100),
+    )
+    assert not elite_eligible(standing=standing, rule_set=RS_2026)
+    assert elite_eligible(
+        standing=dataclasses.replace(standing, revenue_retention_pct=D("85.0001")),
+        rule_set=RS_2026,
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 3, 15), date(2025, 3, 15)),
+        (date(2028, 2, 29), date(2027, 2, 28)),
+        (date(2026, 1, 1), date(2025, 1, 1)),
+    ],
+)
+def test_year_earlier(day: date, expected: date) -> None:
+    assert year_earlier(day) == expected

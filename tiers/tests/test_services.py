@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +19,7 @@ from partnerportal.core.models import (
     Customer,
     Organisation,
     ProductLine,
+    User,
 )
 from tests.cast import Cast
 from tests.factories import (
@@ -30,7 +31,13 @@ from tests.factories import (
     SubscriptionVersionFactory,
 )
 from tiers import rules, services
-from tiers.models import TierAssessment, TierAssessmentLine, TierRuleSet, TierTarget
+from tiers.models import (
+    EliteInvitation,
+    TierAssessment,
+    TierAssessmentLine,
+    TierRuleSet,
+    TierTarget,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -482,6 +489,187 @@ def test_partners_move_down_only_in_january_and_july(
     assert (july.tier_before, july.tier_after, july.at_risk) == ("diamond", "untiered", False)
     scenario.org_b.refresh_from_db()
     assert scenario.org_b.tier == "untiered"
+
+
+# --- Elite: invitation, retention, certifications ------------------------------------------
+
+YEAR_AGO = date(2025, 3, 15)  # the book of customers is taken on this date for MARCH
+
+
+def invite(org: Organisation, ops: User, when: datetime | None = None) -> None:
+    """Invite `org` to Elite, dated `when` (1 March 2026 unless told: before the March run)."""
+    invitation, created = services.elite_invite(actor=ops, organisation=org, reason="Top book")
+    assert created
+    EliteInvitation.objects.filter(pk=invitation.pk).update(invited_at=when or at(date(2026, 3, 1)))
+
+
+@pytest.fixture
+def elite_book(cast: Cast, low_targets: TierRuleSet) -> Cast:
+    """Partner A's book of customers a year before the March run, worked by hand.
+
+    Book on 15 March 2025 (USD-100 units of all lines in March 2025 -> March 2026):
+      k1 GB managed then (activity 1 March 2025): USD 2 000 -> 2 000        20 -> 20
+      k2 GB sold (closed June 2024), terminated October 2025: USD 1 000    10 -> 0
+      k7 GB managed then (1 February 2025): EUR 150 -> EUR 225               2 -> 3
+    Not in the book: k3 (activity 61 days before), k4 (a login only), k5 (sold after the
+    date), k6 (sold before, but not billed until June 2025), k8 (managed now only).
+    Customer retention 2 / 3 = 66.6666 %; revenue retention 23 / 32 = 71.875 %.
+    March 2026 managed points: k1 20 + k8 10 = 30, over the Elite targets of `low_targets`.
+    """
+    a = cast.org_a
+    k = {n: customer(f"k{n}.example") for n in range(1, 9)}
+    billed(k[1], "marketing_hub", "2000.00", "USD", start=date(2024, 1, 1))
+    billed(k[2], "sales_hub", "1000.00", "USD", start=date(2024, 1, 1), until=date(2025, 10, 1))
+    billed(k[3], "marketing_hub", "500.00", "USD", start=date(2024, 1, 1))
+    billed(k[4], "marketing_hub", "500.00", "USD", start=date(2024, 1, 1))
+    billed(k[5], "marketing_hub", "700.00", "USD", start=date(2024, 1, 1))
+    billed(k[6], "marketing_hub", "300.00", "USD", start=date(2025, 6, 1))
+    billed(k[7], "service_hub", "150.00", "EUR", start=date(2024, 1, 1), until=date(2025, 9, 1))
+    billed(k[7], "service_hub", "225.00", "EUR", start=date(2025, 9, 1))
+    billed(k[8], "marketing_hub", "1000.00", "USD", start=date(2025, 6, 1))
+    active(a, k[1], at(date(2025, 3, 1)))
+    active(a, k[1], at(date(2026, 3, 1)))
+    sold(a, k[2], "sales_hub", "sourced", close_date=date(2024, 6, 1))
+    active(a, k[3], at(YEAR_AGO - timedelta(days=61)))
+    active(a, k[4], at(date(2025, 3, 10)), kind="login")
+    sold(a, k[5], "marketing_hub", "sourced", close_date=date(2025, 4, 1))
+    sold(a, k[6], "marketing_hub", "sourced", close_date=date(2024, 6, 1))
+    active(a, k[7], at(date(2025, 2, 1)))
+    active(a, k[8], at(date(2026, 3, 1)))
+    return cast
+
+
+def test_elite_retention_figures_match_the_figures_worked_by_hand(elite_book: Cast) -> None:
+    # given
+    invite(elite_book.org_a, elite_book.ops)
+
+    # when
+    services.tier_run(as_of=MARCH, actor=None)
+
+    # then
+    a = assessment(elite_book.org_a)
+    assert (a.managed_points, a.elite_qualified, a.elite_invited) == (30, True, True)
+    assert a.customer_retention_pct == Decimal("66.6666")
+    assert a.revenue_retention_pct == Decimal("71.8750")
+    assert a.team_certifications == 0
+    assert (a.qualified_tier, a.tier_after) == ("diamond", "diamond")
+    # Below the Elite points the figures are not computed.
+    b = assessment(elite_book.org_b)
+    assert (b.elite_qualified, b.elite_invited) == (False, False)
+    assert b.customer_retention_pct is b.revenue_retention_pct is b.team_certifications is None
+
+
+@pytest.fixture
+def retained_book(cast: Cast, low_targets: TierRuleSet) -> Cast:
+    """A's book: k1 alone (USD 2 000 in March 2025), managed then and now, and k8 managed now
+    (USD 1 000): 30 managed points, customer retention 100 %."""
+    k1, k8 = customer("k1.example"), customer("k8.example")
+    billed(k1, "marketing_hub", "2000.00", "USD", start=date(2024, 1, 1), until=date(2025, 4, 1))
+    billed(k8, "marketing_hub", "1000.00", "USD", start=date(2025, 6, 1))
+    active(cast.org_a, k1, at(date(2025, 3, 1)))
+    active(cast.org_a, k1, at(date(2026, 3, 1)))
+    active(cast.org_a, k8, at(date(2026, 3, 1)))
+    return cast
+
+
+def keep_k1_at(mrr: str) -> None:
+    billed(Customer.objects.get(domain="k1.example"), "marketing_hub", mrr, "USD", date(2025, 4, 1))
+
+
+@pytest.fixture
+def certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand in for the certification record (not built yet): every partner holds 100."""
+    monkeypatch.setattr(
+        services, "team_certifications", lambda *, org_ids, as_of: dict.fromkeys(org_ids, 100)
+    )
+
+
+@pytest.mark.parametrize(
+    ("mrr_now", "revenue_retention", "tier"),
+    [
+        ("1700.00", Decimal("85.0000"), "diamond"),  # exactly 85 %: strict, fails
+        ("1700.02", Decimal("85.0010"), "elite"),
+        ("2600.00", Decimal("130.0000"), "elite"),  # growth counts
+    ],
+)
+def test_an_invited_partner_meeting_every_elite_condition_becomes_elite(
+    retained_book: Cast, certified: None, mrr_now: str, revenue_retention: Decimal, tier: str
+) -> None:
+    keep_k1_at(mrr_now)
+    invite(retained_book.org_a, retained_book.ops)
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(retained_book.org_a)
+    assert (a.customer_retention_pct, a.revenue_retention_pct) == (100, revenue_retention)
+    assert (a.team_certifications, a.elite_invited) == (100, True)
+    assert (a.qualified_tier, a.tier_after) == (tier, tier)
+    retained_book.org_a.refresh_from_db()
+    assert retained_book.org_a.tier == tier
+
+
+def test_without_team_certifications_recorded_nobody_is_elite(retained_book: Cast) -> None:
+    keep_k1_at("2000.00")
+    invite(retained_book.org_a, retained_book.ops)
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(retained_book.org_a)
+    assert (a.revenue_retention_pct, a.team_certifications) == (100, 0)
+    assert a.tier_after == "diamond"
+
+
+def test_an_invitation_counts_from_its_day(retained_book: Cast, certified: None) -> None:
+    keep_k1_at("2000.00")
+    invite(retained_book.org_a, retained_book.ops, when=at(MARCH + timedelta(days=1), 0, 0, 0))
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(retained_book.org_a)
+    assert (a.elite_invited, a.elite_qualified, a.tier_after) == (False, True, "diamond")
+
+
+def test_elite_invite_records_who_when_and_why(cast: Cast) -> None:
+    # when
+    invitation, created = services.elite_invite(
+        actor=cast.ops, organisation=cast.org_a, reason="  Strong year  "
+    )
+
+    # then
+    assert created
+    assert (invitation.invited_by, invitation.reason) == (cast.ops, "Strong year")
+    event = AuditEvent.objects.get(verb="tiers.elite.invited")
+    assert (event.actor, event.organisation, event.reason) == (cast.ops, cast.org_a, "Strong year")
+    assert event.subject_id == str(invitation.pk)
+    assert event.data == {"latest_assessment": None, "elite_qualified": None}
+
+
+def test_inviting_again_changes_nothing(cast: Cast) -> None:
+    first, _ = services.elite_invite(actor=cast.ops, organisation=cast.org_a, reason="One")
+
+    again, created = services.elite_invite(actor=cast.ops, organisation=cast.org_a, reason="Two")
+
+    assert (again, created, again.reason) == (first, False, "One")
+    assert AuditEvent.objects.filter(verb="tiers.elite.invited").count() == 1
+
+
+def test_only_partner_ops_invite_to_elite(cast: Cast) -> None:
+    for person in (cast.admin_a, cast.pdm, cast.gs, cast.finance):
+        with pytest.raises(PermissionDenied):
+            services.elite_invite(actor=person, organisation=cast.org_a, reason="Please")
+    assert not EliteInvitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("org", "reason", "field"), [("provider", "Why not", "partner"), ("org_a", " ", "reason")]
+)
+def test_elite_invite_refuses_providers_and_a_missing_reason(
+    cast: Cast, org: str, reason: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.elite_invite(actor=cast.ops, organisation=getattr(cast, org), reason=reason)
+    assert field in refused.value.message_dict
+    assert not EliteInvitation.objects.exists()
 
 
 def _partners_with_managed_lines(count: int) -> None:
