@@ -263,3 +263,46 @@ class EliteInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Elite invitation of {self.organisation_id}"
+
+
+class TierRun(models.Model):
+    """One invocation of the re-tiering run for a date (API, operator command or schedule).
+
+    A run only adds the assessments still missing for its date, so several runs of one date
+    are normal (a re-run, a crash completed): each is a row, and `partners_assessed` says
+    what that one did. A row without `finished_at` is a run that stopped midway; the chunks it
+    committed are kept, and the next run of the date completes it.
+    """
+
+    class Trigger(models.TextChoices):
+        API = "api", "Partner ops, through the API"
+        COMMAND = "command", "Operator command"
+        SCHEDULE = "schedule", "Monthly schedule"
+
+    as_of = models.DateField()
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rule_set = models.ForeignKey(TierRuleSet, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    partners_assessed = models.PositiveIntegerField(default=0)
+    tier_changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
+                name="tierrun_finishes_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier_changes__lte=models.F("partners_assessed")),
+                name="tierrun_changes_within_assessed",
+            ),
+        ]
+        indexes = [models.Index(fields=["as_of"], name="tierrun_as_of_idx")]
+
+    def __str__(self) -> str:
+        return f"Tier run {self.pk} for {self.as_of.isoformat()}"

@@ -86,3 +86,8 @@ def assessment_lines(assessment: TierAssessment) -> QuerySet[TierAssessmentLine]
     return assessment.lines.select_related("customer", "product_line").order_by(
         "kind", "-points", "customer__domain", "product_line__name"
     )
+
+
+def assessed_count(*, as_of: date) -> int:
+    """How many partners hold an assessment for `as_of` (operator reporting)."""
+    return TierAssessment.objects.filter(as_of=as_of).count()

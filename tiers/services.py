@@ -42,7 +42,7 @@ from partnerportal.core.audit import audit
 from partnerportal.core.models import Organisation, User
 
 from . import rules
-from .models import EliteInvitation, SoldSource, TierAssessment, TierRuleSet
+from .models import EliteInvitation, SoldSource, TierAssessment, TierRun
 from .selectors import rule_set_in_force
 
 #: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
@@ -216,7 +216,9 @@ GROUP BY b.organisation_id
 
 @dataclass(frozen=True)
 class TierRunResult:
+    run_id: int
     as_of: date
+    rule_set_effective_from: date
     partners_assessed: int
     tier_changes: int
 
@@ -312,6 +314,7 @@ def _assess_chunk(
     rule_set_pk: int,
     rule_set: rules.RuleSet,
     actor: User | None,
+    actor_label: str | None = None,
 ) -> tuple[int, int]:
     """Assess `organisations` (locked by the caller); return (assessed, tier changes)."""
     org_ids = [org.pk for org in organisations]
@@ -406,6 +409,7 @@ def _assess_chunk(
     for a in changed:
         audit(
             actor=actor,
+            actor_label=actor_label,
             verb="tiers.partner.retiered",
             subject=a,
             organisation=a.organisation,
@@ -424,18 +428,40 @@ def tier_run(
     *,
     as_of: date,
     actor: User | None,
+    trigger: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> TierRunResult:
     """Assess every partner without an assessment for `as_of`, and re-tier them.
 
     Idempotent: partners already assessed for `as_of` are left as they are, so running a
     date again completes a crashed run and assesses partners created since. Each chunk of
-    `chunk_size` organisations commits on its own.
+    `chunk_size` organisations commits on its own. `trigger` is a `TierRun.Trigger` (default:
+    the API for a person, the operator command for `actor=None`). Refuses a date after today
+    (the process clock): its assessments would be final before its data exists.
     """
     _require_may_run(actor)
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
+    today = timezone.localdate()
+    if as_of > today:
+        raise ValidationError(
+            {"as_of": [f"{as_of.isoformat()} is in the future (today is {today.isoformat()})."]}
+        )
     in_force = rule_set_in_force(on=as_of)
+    trigger = trigger or (TierRun.Trigger.API if actor else TierRun.Trigger.COMMAND)
+    # Who the audit trail names when no person asked: the schedule or an operator.
+    actor_label = None
+    if actor is None:
+        actor_label = "scheduler" if trigger == TierRun.Trigger.SCHEDULE else "operator"
+    with transaction.atomic():
+        # Committed before the first chunk, so a run that stops midway is on record.
+        run = TierRun.objects.create(
+            as_of=as_of,
+            trigger=trigger,
+            requested_by=actor,
+            rule_set_id=in_force.pk,
+            started_at=timezone.now(),
+        )
     # An invitation counts from the day partner ops made it (so re-running an earlier date
     # gives the same answer as the run of that date did).
     invited_by_end_of_day = Exists(
@@ -468,24 +494,37 @@ def tier_run(
                 rule_set_pk=in_force.pk,
                 rule_set=in_force.rule_set,
                 actor=actor,
+                actor_label=actor_label,
             )
             assessed += chunk_assessed
             changes += chunk_changes
-    if assessed:
-        with transaction.atomic():
+    with transaction.atomic():
+        TierRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), partners_assessed=assessed, tier_changes=changes
+        )
+        # A run that found everyone assessed changed nothing, and records nothing more.
+        if assessed:
             audit(
                 actor=actor,
+                actor_label=actor_label,
                 verb="tiers.run.completed",
-                subject=TierRuleSet(pk=in_force.pk),
+                subject=run,
                 data={
                     "as_of": as_of.isoformat(),
                     "rule_set_effective_from": in_force.rule_set.effective_from.isoformat(),
                     "partners_assessed": assessed,
                     "tier_changes": changes,
                     "sold_source": SOLD_SOURCE,
+                    "trigger": trigger,
                 },
             )
-    return TierRunResult(as_of=as_of, partners_assessed=assessed, tier_changes=changes)
+    return TierRunResult(
+        run_id=run.pk,
+        as_of=as_of,
+        rule_set_effective_from=in_force.rule_set.effective_from,
+        partners_assessed=assessed,
+        tier_changes=changes,
+    )
 
 
 @transaction.atomic

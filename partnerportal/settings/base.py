@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab  # noqa: F401  (used by the beat schedule as it grows)
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -205,7 +205,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get(
 # The one beat schedule of the program, in code. Each entry names the SPEC rule it serves.
 # Later capabilities add their periodic jobs here (re-tiering on the 15th, accreditation
 # reviews in January and July, monthly accrual, deadline sweeps).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # SPEC 4: re-tiering runs on the 15th of every month (down-tiering only in the January and
+    # July runs, decided by the rules). Late in the day: the managed window includes the run
+    # date itself, and an assessment, once made, is final.
+    "tiers-monthly-retier": {
+        "task": "tiers.monthly_retier",
+        "schedule": crontab(minute=0, hour=23, day_of_month="15"),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -7,65 +7,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_audit_append_only'),
-        ('tiers', '0002_seed_spec_rule_sets'),
+        ("core", "0003_audit_append_only"),
+        ("tiers", "0002_seed_spec_rule_sets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EliteInvitation',
+            name="EliteInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invited_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.TextField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("invited_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.TextField()),
             ],
             options={
-                'ordering': ['-invited_at'],
+                "ordering": ["-invited_at"],
             },
         ),
         migrations.AddField(
-            model_name='tierassessment',
-            name='customer_retention_pct',
+            model_name="tierassessment",
+            name="customer_retention_pct",
             field=models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True),
         ),
         migrations.AddField(
-            model_name='tierassessment',
-            name='elite_invited',
+            model_name="tierassessment",
+            name="elite_invited",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='tierassessment',
-            name='revenue_retention_pct',
+            model_name="tierassessment",
+            name="revenue_retention_pct",
             field=models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True),
         ),
         migrations.AddField(
-            model_name='tierassessment',
-            name='team_certifications',
+            model_name="tierassessment",
+            name="team_certifications",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='tierassessment',
-            constraint=models.CheckConstraint(condition=models.Q(('elite_qualified', True), models.Q(('customer_retention_pct__isnull', True), ('revenue_retention_pct__isnull', True), ('team_certifications__isnull', True)), _connector='OR'), name='tierassessment_elite_facts_only_if_qualified'),
+            model_name="tierassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("elite_qualified", True),
+                    models.Q(
+                        ("customer_retention_pct__isnull", True),
+                        ("revenue_retention_pct__isnull", True),
+                        ("team_certifications__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="tierassessment_elite_facts_only_if_qualified",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tierassessment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('qualified_tier', 'elite'), _negated=True), ('elite_invited', True), _connector='OR'), name='tierassessment_elite_needs_invitation'),
+            model_name="tierassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("qualified_tier", "elite"), _negated=True),
+                    ("elite_invited", True),
+                    _connector="OR",
+                ),
+                name="tierassessment_elite_needs_invitation",
+            ),
         ),
         migrations.AddField(
-            model_name='eliteinvitation',
-            name='invited_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="eliteinvitation",
+            name="invited_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='eliteinvitation',
-            name='organisation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='elite_invitation', to='core.organisation'),
+            model_name="eliteinvitation",
+            name="organisation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="elite_invitation",
+                to="core.organisation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eliteinvitation',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='eliteinvitation_has_reason'),
+            model_name="eliteinvitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reason", ""), _negated=True), name="eliteinvitation_has_reason"
+            ),
         ),
     ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 
 from tests.cast import Cast, browser_as
 from tiers import services
@@ -53,10 +54,14 @@ FULL = (
 )
 
 
-def test_partner_ops_add_a_rule_set_that_the_run_then_uses(cast: Cast) -> None:
+def test_partner_ops_add_a_rule_set_that_the_run_then_uses(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
     response = browser_as(cast.ops).post(ADD, rule_set_form(*FULL))
 
     assert response.status_code == 302
+    # The process clock reaches the new program year (a run never assesses a future date).
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2027, 1, 15, 23, tzinfo=UTC))
     services.tier_run(as_of=date(2027, 1, 15), actor=None)
     rule_set = TierRuleSet.objects.get(effective_from=date(2027, 1, 15))
     assert rule_set.targets.count() == 4

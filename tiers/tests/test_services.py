@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from partnerportal.core.models import (
     Activity,
@@ -36,6 +37,7 @@ from tiers.models import (
     TierAssessment,
     TierAssessmentLine,
     TierRuleSet,
+    TierRun,
     TierTarget,
 )
 
@@ -277,18 +279,67 @@ def test_the_scenario_matches_the_figures_worked_by_hand(scenario: Cast) -> None
 
 
 def test_a_run_is_audited_once_and_by_partner_change(scenario: Cast) -> None:
-    services.tier_run(as_of=MARCH, actor=scenario.ops)
+    result = services.tier_run(as_of=MARCH, actor=scenario.ops)
 
-    run = AuditEvent.objects.get(verb="tiers.run.completed")
-    assert run.actor == scenario.ops
-    assert run.data == {
+    event = AuditEvent.objects.get(verb="tiers.run.completed")
+    assert (event.actor, event.subject_type, event.subject_id) == (
+        scenario.ops,
+        "tiers.tierrun",
+        str(result.run_id),
+    )
+    assert event.data == {
         "as_of": "2026-03-15",
         "rule_set_effective_from": "2026-01-15",
         "partners_assessed": 2,
         "tier_changes": 0,
         "sold_source": "associations",
+        "trigger": "api",
     }
     assert not AuditEvent.objects.filter(verb="tiers.partner.retiered").exists()
+
+
+def test_every_run_is_on_record_with_what_it_did(scenario: Cast) -> None:
+    # when: a run, then the same date again from the schedule
+    first = services.tier_run(as_of=MARCH, actor=scenario.ops)
+    again = services.tier_run(as_of=MARCH, actor=None, trigger=TierRun.Trigger.SCHEDULE)
+
+    # then
+    runs = {run.pk: run for run in TierRun.objects.all()}
+    assert set(runs) == {first.run_id, again.run_id}
+    one, two = runs[first.run_id], runs[again.run_id]
+    assert (one.as_of, one.trigger, one.requested_by) == (MARCH, "api", scenario.ops)
+    assert (one.partners_assessed, one.tier_changes) == (2, 0)
+    assert one.rule_set.effective_from == date(2026, 1, 15)
+    assert one.finished_at is not None
+    assert one.finished_at >= one.started_at
+    assert (two.trigger, two.requested_by, two.partners_assessed) == ("schedule", None, 0)
+    assert two.finished_at is not None
+    # The re-run changed nothing, so it adds no audit event.
+    assert AuditEvent.objects.filter(verb="tiers.run.completed").count() == 1
+
+
+def test_a_run_without_a_person_is_audited_as_the_scheduler_or_an_operator(
+    scenario: Cast, low_targets: TierRuleSet
+) -> None:
+    services.tier_run(as_of=MARCH, actor=None, trigger=TierRun.Trigger.SCHEDULE)
+    services.tier_run(as_of=JULY, actor=None)
+
+    labels = set(AuditEvent.objects.values_list("verb", "actor_label", "data__as_of"))
+    assert ("tiers.run.completed", "scheduler", "2026-03-15") in labels
+    assert ("tiers.partner.retiered", "scheduler", "2026-03-15") in labels
+    assert ("tiers.run.completed", "operator", "2026-07-15") in labels
+    assert ("tiers.partner.retiered", "operator", "2026-07-15") in labels
+
+
+def test_a_date_after_today_is_refused(cast: Cast) -> None:
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(ValidationError) as refused:
+        services.tier_run(as_of=tomorrow, actor=None)
+
+    assert "in the future" in refused.value.message_dict["as_of"][0]
+    assert not TierAssessment.objects.exists()
+    assert not TierRun.objects.exists()
 
 
 def test_re_running_a_date_changes_nothing(scenario: Cast) -> None:
@@ -696,7 +747,8 @@ def test_the_run_query_count_does_not_grow_with_partners(db: None, partners: int
     assert len(queries) == RUN_QUERIES
 
 
-# Rule sets (2) and currencies; per chunk: savepoint, advisory lock, partners, drop, lines,
-# sums, assessments, copy, drop, release; the empty last chunk (savepoint, lock, partners,
-# release); the run's audit event (savepoint, insert, release). Constant, whatever the count.
-RUN_QUERIES = 20
+# Rule sets (2) and currencies; the run record (savepoint, insert, release); per chunk:
+# savepoint, advisory lock, partners, drop, lines, sums, assessments, copy, drop, release; the
+# empty last chunk (savepoint, lock, partners, release); the run's end (savepoint, run update,
+# audit event, release). Constant, whatever the count.
+RUN_QUERIES = 24
