@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("partnerportal.core.api.urls")),
+    path("api/v1/", include("tiers.api.urls")),
     path("", include("partnerportal.core.urls")),
 ]

@@ -117,6 +117,68 @@ CASES = [
         body=_activity_body,
     ),
     Case("api-audit-events", "get", lambda c: "/api/v1/audit-events/", statuses(403, ops=200)),
+    # Tiers (issue 4): runs and Elite invitations are partner ops'; a tier is read by ops, the
+    # partner's PDM and its own users (a GS or finance sees the partner but not its tier).
+    Case(
+        "api-tier-runs",
+        "post",
+        lambda c: "/api/v1/tier-runs/",
+        statuses(403, ops=201),
+        body=lambda c, who: {"as_of": "2026-03-15"},
+    ),
+    *(
+        Case(
+            route,
+            "get",
+            url,
+            statuses(403, ops=200, pdm=200, admin_a=200, member_a=200, **A_VISIBLE),
+        )
+        for route, url in (
+            ("api-partner-tier", lambda c: f"/api/v1/partners/{c.org_a.pk}/tier/"),
+            (
+                "api-partner-tier-assessments",
+                lambda c: f"/api/v1/partners/{c.org_a.pk}/tier-assessments/",
+            ),
+        )
+    ),
+    *(
+        Case(
+            route,
+            "get",
+            url,
+            statuses(
+                403,
+                ops=200,
+                admin_b=200,
+                member_b=200,
+                admin_a=404,
+                member_a=404,
+                provider_admin=404,
+                pdm=404,
+            ),
+        )
+        for route, url in (
+            ("api-partner-tier", lambda c: f"/api/v1/partners/{c.org_b.pk}/tier/"),
+            (
+                "api-partner-tier-assessments",
+                lambda c: f"/api/v1/partners/{c.org_b.pk}/tier-assessments/",
+            ),
+        )
+    ),
+    Case(
+        "api-partner-elite-invitation",
+        "post",
+        lambda c: f"/api/v1/partners/{c.org_a.pk}/elite-invitation/",
+        statuses(403, ops=201, **A_VISIBLE),
+        body=lambda c, who: {"reason": "Strong year"},
+    ),
+    Case(
+        "api-partner-elite-invitation",
+        "post",
+        lambda c: f"/api/v1/partners/{c.org_b.pk}/elite-invitation/",
+        statuses(403, ops=201, admin_a=404, member_a=404, provider_admin=404, pdm=404),
+        body=lambda c, who: {"reason": "Strong year"},
+    ),
     Case("api-schema", "get", lambda c: "/api/schema/", statuses(200, anon=200)),
     Case("api-docs", "get", lambda c: "/api/docs/", statuses(200, anon=200)),
     Case("home", "get", lambda c: "/", statuses(200, anon=302), api=False),

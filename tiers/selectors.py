@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from partnerportal.core.access import scope_to_user
-from partnerportal.core.models import Currency, User
+from partnerportal.core.models import Currency, Organisation, User
 
 from . import rules
-from .models import TierAssessment, TierAssessmentLine, TierRuleSet
+from .models import TierAssessment, TierAssessmentLine, TierRuleSet, TierRun
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,68 @@ def assessment_lines(assessment: TierAssessment) -> QuerySet[TierAssessmentLine]
 def assessed_count(*, as_of: date) -> int:
     """How many partners hold an assessment for `as_of` (operator reporting)."""
     return TierAssessment.objects.filter(as_of=as_of).count()
+
+
+def organisation_assessments(organisation: Organisation) -> QuerySet[TierAssessment]:
+    """The assessments of one (already visible) organisation, newest first."""
+    return (
+        TierAssessment.objects.filter(organisation=organisation)
+        .select_related("rule_set")
+        .order_by("-as_of", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class PartnerTier:
+    """A partner's tier and why: its latest assessment (None before its first run), the
+    exact points of that assessment (summed from its lines, as the run summed them) and what
+    they miss for the tier above the partner's current one under the same rule set."""
+
+    organisation: Organisation
+    assessment: TierAssessment | None
+    lines: list[TierAssessmentLine]
+    points: rules.Points
+    rule_set: rules.RuleSet | None
+    next_tier: rules.TierGap | None
+    next_down_tiering_window: date | None
+
+
+def partner_tier(organisation: Organisation) -> PartnerTier:
+    """Return the tier picture of one (already visible) partner, in a fixed number of queries.
+
+    Before its first assessment: no points, and the gap under the rule set in force today.
+    """
+    assessment = (
+        organisation_assessments(organisation).prefetch_related("rule_set__targets").first()
+    )
+    if assessment is None:
+        lines: list[TierAssessmentLine] = []
+        try:
+            rule_set: rules.RuleSet | None = rule_set_in_force(on=timezone.localdate()).rule_set
+        except rules.NoRuleSetInForceError:
+            rule_set = None
+    else:
+        rule_set = rule_set_from_row(assessment.rule_set, usd100_amounts=usd100_amounts())
+        lines = list(assessment_lines(assessment))
+    points = rules.sum_points((rules.LineKind(line.kind), line.points) for line in lines)
+    current = rules.Tier(organisation.tier)
+    return PartnerTier(
+        organisation=organisation,
+        assessment=assessment,
+        lines=lines,
+        points=points,
+        rule_set=rule_set,
+        next_tier=(
+            rules.gap_to_next_tier(points=points, current_tier=current, rule_set=rule_set)
+            if rule_set is not None
+            else None
+        ),
+        next_down_tiering_window=(
+            rules.next_down_tiering_window(assessment.as_of) if assessment else None
+        ),
+    )
+
+
+def tier_run_detail(run_id: int) -> TierRun:
+    """One run record, for the caller that just made it."""
+    return TierRun.objects.select_related("rule_set").get(pk=run_id)

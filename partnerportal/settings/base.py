@@ -183,6 +183,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganisationKindEnum": "partnerportal.core.models.Organisation.Kind",
         "ActivityKindEnum": "partnerportal.core.models.Activity.Kind",
+        "TierEnum": "partnerportal.core.models.Organisation.Tier",
+        "TierLineKindEnum": "tiers.models.TierAssessmentLine.Kind",
+        "TierRunTriggerEnum": "tiers.models.TierRun.Trigger",
+        "SoldSourceEnum": "tiers.models.SoldSource",
     },
 }
 

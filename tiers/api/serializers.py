@@ -1,0 +1,153 @@
+"""Tier API shapes (SPEC 11). Points are exact decimals, settled to 1e-12 (as the rules
+compare them); pages show them rounded down to whole points."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import EliteInvitation, TierAssessment, TierAssessmentLine, TierRun
+
+
+def _points() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=24, decimal_places=12, read_only=True)
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+
+class TierRunIn(serializers.Serializer):
+    as_of = serializers.DateField(help_text="The run date (YYYY-MM-DD), today or earlier.")
+
+
+class TierRunOut(serializers.ModelSerializer):
+    """One invocation of the run: `partners_assessed` counts what *this* run assessed (0 when
+    every partner already had an assessment for the date)."""
+
+    rule_set_effective_from = serializers.DateField(source="rule_set.effective_from")
+
+    class Meta:
+        model = TierRun
+        fields = [
+            "id",
+            "as_of",
+            "partners_assessed",
+            "tier_changes",
+            "rule_set_effective_from",
+            "trigger",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class PointsOut(serializers.Serializer):
+    sourced = _points()
+    assisted = _points()
+    managed = _points()
+    total = _points()
+
+
+class MissingOut(serializers.Serializer):
+    """Points still missing for each minimum (0 when met). `sold` counts what the rule set
+    counts against the sold minimum (sourced only, from 2025-07-15)."""
+
+    sold = _points()
+    managed = _points()
+    total = _points()
+
+
+class NextTierOut(serializers.Serializer):
+    name = serializers.CharField()
+    missing = MissingOut()
+
+
+class LineOut(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.domain", help_text="Purchase domain.")
+    customer_name = serializers.CharField(source="customer.name")
+    product_line = serializers.CharField(source="product_line_id")
+    mrr_this_month = _money()
+    mrr_year_ago = _money()
+    points = _points()
+
+    class Meta:
+        model = TierAssessmentLine
+        fields = [
+            "customer",
+            "customer_name",
+            "product_line",
+            "kind",
+            "mrr_this_month",
+            "mrr_year_ago",
+            "currency",
+            "growth_market",
+            "points",
+        ]
+
+
+class PartnerTierOut(serializers.Serializer):
+    partner = serializers.IntegerField()
+    tier = serializers.CharField(help_text="The partner's current tier.")
+    as_of = serializers.DateField(allow_null=True, help_text="Date of the latest assessment.")
+    rule_set_effective_from = serializers.DateField(allow_null=True)
+    at_risk = serializers.BooleanField()
+    next_down_tiering_window = serializers.DateField(allow_null=True)
+    elite_qualified = serializers.BooleanField()
+    elite_invited = serializers.BooleanField()
+    points = PointsOut()
+    next_tier = NextTierOut(allow_null=True, help_text="Null at Elite.")
+    lines = LineOut(many=True)
+
+
+class AssessmentOut(serializers.ModelSerializer):
+    rule_set_effective_from = serializers.DateField(source="rule_set.effective_from")
+    points = serializers.SerializerMethodField()
+    customer_retention_pct = serializers.DecimalField(
+        max_digits=9, decimal_places=4, allow_null=True, read_only=True
+    )
+    revenue_retention_pct = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, read_only=True
+    )
+
+    class Meta:
+        model = TierAssessment
+        fields = [
+            "id",
+            "as_of",
+            "rule_set_effective_from",
+            "tier_before",
+            "qualified_tier",
+            "tier_after",
+            "at_risk",
+            "elite_qualified",
+            "elite_invited",
+            "customer_retention_pct",
+            "revenue_retention_pct",
+            "team_certifications",
+            "points",
+            "sold_source",
+        ]
+
+    @extend_schema_field(PointsOut)
+    def get_points(self, assessment: TierAssessment) -> dict[str, object]:
+        return PointsOut(
+            {
+                "sourced": assessment.sourced_points,
+                "assisted": assessment.assisted_points,
+                "managed": assessment.managed_points,
+                "total": assessment.total_points,
+            }
+        ).data
+
+
+class EliteInvitationIn(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why partner ops invite this partner.")
+
+
+class EliteInvitationOut(serializers.ModelSerializer):
+    partner = serializers.IntegerField(source="organisation_id")
+    invited_by = serializers.EmailField(source="invited_by.email")
+
+    class Meta:
+        model = EliteInvitation
+        fields = ["id", "partner", "invited_at", "invited_by", "reason"]

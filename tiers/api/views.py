@@ -1,0 +1,128 @@
+"""Tier API (SPEC 11): one thin view per operation. A partner outside the caller's reach is
+a 404 (`access.get_visible_organisation`); a forbidden action on a visible one, a 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partnerportal.core import access
+from partnerportal.core.access import Action, acting_user
+from partnerportal.core.models import Organisation
+
+from .. import rules, selectors, services
+from ..models import TierAssessment, TierRun
+from .serializers import (
+    AssessmentOut,
+    EliteInvitationIn,
+    EliteInvitationOut,
+    PartnerTierOut,
+    TierRunIn,
+    TierRunOut,
+)
+
+
+def _tiered_partner(request: Request, pk: int, action: Action) -> Organisation:
+    """Return partner `pk` if the caller sees it (else 404) and may do `action` (else 403)."""
+    user = acting_user(request)
+    organisation = access.get_visible_organisation(user, pk)
+    access.require(user, action, organisation)
+    if organisation.kind != Organisation.Kind.PARTNER:
+        raise Http404("Providers have no tier.")
+    return organisation
+
+
+class TierRunApi(APIView):
+    @extend_schema(request=TierRunIn, responses={201: TierRunOut})
+    def post(self, request: Request) -> Response:
+        """Run the re-tiering for a date now and return what this run did."""
+        access.require(acting_user(request), Action.TIER_RUN)
+        data = TierRunIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.tier_run(
+                as_of=data.validated_data["as_of"],
+                actor=acting_user(request),
+                trigger=TierRun.Trigger.API,
+            )
+        except rules.NoRuleSetInForceError as exc:
+            raise ValidationError({"as_of": [str(exc).capitalize() + "."]}) from exc
+        run = selectors.tier_run_detail(result.run_id)
+        return Response(TierRunOut(run).data, status=status.HTTP_201_CREATED)
+
+
+class PartnerTierApi(APIView):
+    @extend_schema(responses=PartnerTierOut)
+    def get(self, request: Request, pk: int) -> Response:
+        """The partner's tier, its latest assessment's points and lines, and the gap to the
+        next tier."""
+        picture = selectors.partner_tier(_tiered_partner(request, pk, Action.TIER_VIEW))
+        return Response(PartnerTierOut(_tier_body(picture)).data)
+
+
+def _tier_body(picture: selectors.PartnerTier) -> dict[str, Any]:
+    assessment, points, gap = picture.assessment, picture.points, picture.next_tier
+    return {
+        "partner": picture.organisation.pk,
+        "tier": picture.organisation.tier,
+        "as_of": assessment.as_of if assessment else None,
+        "rule_set_effective_from": picture.rule_set.effective_from if picture.rule_set else None,
+        "at_risk": assessment.at_risk if assessment else False,
+        "next_down_tiering_window": picture.next_down_tiering_window,
+        "elite_qualified": assessment.elite_qualified if assessment else False,
+        "elite_invited": assessment.elite_invited if assessment else False,
+        "points": {
+            "sourced": rules.settle_points(points.sourced),
+            "assisted": rules.settle_points(points.assisted),
+            "managed": rules.settle_points(points.managed),
+            "total": rules.settle_points(points.total),
+        },
+        "next_tier": (
+            {
+                "name": gap.tier.value,
+                "missing": {"sold": gap.sold, "managed": gap.managed, "total": gap.total},
+            }
+            if gap is not None
+            else None
+        ),
+        "lines": picture.lines,
+    }
+
+
+class PartnerAssessmentListApi(generics.ListAPIView):
+    """The partner's assessments, newest first (paginated)."""
+
+    serializer_class = AssessmentOut
+    queryset = TierAssessment.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self) -> QuerySet[TierAssessment]:
+        organisation = _tiered_partner(self.request, self.kwargs["pk"], Action.TIER_VIEW)
+        return selectors.organisation_assessments(organisation)
+
+
+class EliteInvitationApi(APIView):
+    @extend_schema(
+        request=EliteInvitationIn, responses={201: EliteInvitationOut, 200: EliteInvitationOut}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        """Invite the partner to Elite (201); an existing invitation is returned as is (200)."""
+        user = acting_user(request)
+        organisation = access.get_visible_organisation(user, pk)
+        access.require(user, Action.ELITE_INVITE, organisation)
+        data = EliteInvitationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, created = services.elite_invite(
+            actor=user, organisation=organisation, reason=data.validated_data["reason"]
+        )
+        return Response(
+            EliteInvitationOut(invitation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,347 @@
+"""The tier API (SPEC 11): runs, a partner's tier and history, Elite invitations; tenancy
+(another partner's tier is a 404, a PDM sees only its partners) and a bounded query count."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from partnerportal.core.models import AuditEvent, Country, Currency, Organisation, ProductLine
+from tests.cast import Cast, api_as
+from tests.factories import (
+    ActivityFactory,
+    CustomerFactory,
+    SoldAssociationFactory,
+    SubscriptionFactory,
+    SubscriptionVersionFactory,
+)
+from tiers import services
+from tiers.models import EliteInvitation, TierAssessment, TierRun
+
+pytestmark = pytest.mark.django_db
+
+MARCH = date(2026, 3, 15)
+
+
+def line(
+    org: Organisation,
+    *,
+    mrr: str,
+    country: str = "GB",
+    product_line: str = "marketing_hub",
+    sold: str | None = None,
+    managed: bool = False,
+) -> None:
+    """A customer billed `mrr` USD from February 2026, sold by `org` (`sold` kind) or managed."""
+    customer = CustomerFactory(country=Country.objects.get(code=country))
+    subscription = SubscriptionFactory(
+        customer=customer, product_line=ProductLine.objects.get(code=product_line)
+    )
+    SubscriptionVersionFactory(
+        subscription=subscription,
+        mrr=Decimal(mrr),
+        currency=Currency.objects.get(code="USD"),
+        effective_from=date(2026, 2, 1),
+    )
+    if sold:
+        SoldAssociationFactory(
+            organisation=org,
+            customer=customer,
+            product_line=subscription.product_line,
+            kind=f"partner_{sold}",
+            close_date=date(2026, 1, 20),
+        )
+    if managed:
+        ActivityFactory(
+            organisation=org, customer=customer, occurred_at=datetime(2026, 3, 1, tzinfo=UTC)
+        )
+
+
+@pytest.fixture
+def assessed(cast: Cast) -> Cast:
+    """A's March 2026 figures: sourced USD 2 000 new (2 000 x 5 / 100 = 100), assisted USD 500
+    new in Brazil (500 x 3 x 2 / 100 = 30), managed USD 5 000 (50): total 180, untiered.
+    Gold (2026 rules) needs sold 110, managed 38, total 325: it misses 10, 0 and 145."""
+    a = cast.org_a
+    line(a, mrr="2000.00", sold="sourced")
+    line(a, mrr="500.00", country="BR", sold="assisted")
+    line(a, mrr="5000.00", managed=True)
+    services.tier_run(as_of=MARCH, actor=None)
+    return cast
+
+
+def points(**values: str) -> dict[str, str]:
+    return {key: f"{Decimal(value):.12f}" for key, value in values.items()}
+
+
+def test_tier_shows_the_latest_assessment_and_the_gap_to_the_next_tier(assessed: Cast) -> None:
+    # when
+    response = api_as(assessed.member_a).get(f"/api/v1/partners/{assessed.org_a.pk}/tier/")
+
+    # then
+    assert response.status_code == 200
+    body = response.json()
+    lines = body.pop("lines")
+    assert body == {
+        "partner": assessed.org_a.pk,
+        "tier": "untiered",
+        "as_of": "2026-03-15",
+        "rule_set_effective_from": "2026-01-15",
+        "at_risk": False,
+        "next_down_tiering_window": "2026-07-15",
+        "elite_qualified": False,
+        "elite_invited": False,
+        "points": points(sourced="100", assisted="30", managed="50", total="180"),
+        "next_tier": {"name": "gold", "missing": points(sold="10", managed="0", total="145")},
+    }
+    assert sorted((x["kind"], x["mrr_this_month"], x["points"]) for x in lines) == [
+        ("assisted", "500.00", f"{30:.12f}"),
+        ("managed", "5000.00", f"{50:.12f}"),
+        ("sourced", "2000.00", f"{100:.12f}"),
+    ]
+    sourced = next(x for x in lines if x["kind"] == "sourced")
+    assert set(sourced) == {
+        "customer",
+        "customer_name",
+        "product_line",
+        "kind",
+        "mrr_this_month",
+        "mrr_year_ago",
+        "currency",
+        "growth_market",
+        "points",
+    }
+    assert (sourced["mrr_year_ago"], sourced["currency"], sourced["growth_market"]) == (
+        "0.00",
+        "USD",
+        False,
+    )
+
+
+def test_tier_before_any_assessment_shows_the_full_minimums(cast: Cast) -> None:
+    body = api_as(cast.ops).get(f"/api/v1/partners/{cast.org_a.pk}/tier/").json()
+
+    assert (body["as_of"], body["lines"], body["at_risk"]) == (None, [], False)
+    assert body["points"] == points(sourced="0", assisted="0", managed="0", total="0")
+    assert body["next_tier"] == {
+        "name": "gold",
+        "missing": points(sold="110", managed="38", total="325"),
+    }
+
+
+def test_another_partner_cannot_read_a_tier_or_its_assessments(assessed: Cast) -> None:
+    for path in ("tier", "tier-assessments"):
+        url = f"/api/v1/partners/{assessed.org_a.pk}/{path}/"
+        for person in (assessed.admin_b, assessed.member_b, assessed.provider_admin):
+            response = api_as(person).get(url)
+            assert response.status_code == 404
+            assert assessed.org_a.name not in response.content.decode()
+            assert "180" not in response.content.decode()
+
+
+def test_a_pdm_reads_only_its_own_partners(assessed: Cast) -> None:
+    client = api_as(assessed.pdm)  # assigned to A only
+
+    assert client.get(f"/api/v1/partners/{assessed.org_a.pk}/tier/").status_code == 200
+    assert client.get(f"/api/v1/partners/{assessed.org_b.pk}/tier/").status_code == 404
+    assert client.get(f"/api/v1/partners/{assessed.org_b.pk}/tier-assessments/").status_code == (
+        404
+    )
+
+
+def test_staff_who_see_a_partner_but_not_its_tier_are_refused(assessed: Cast) -> None:
+    for person in (assessed.gs, assessed.finance):
+        response = api_as(person).get(f"/api/v1/partners/{assessed.org_a.pk}/tier/")
+        assert response.status_code == 403
+
+
+def test_a_provider_has_no_tier(cast: Cast) -> None:
+    for person in (cast.ops, cast.provider_admin):
+        client = api_as(person)
+        assert client.get(f"/api/v1/partners/{cast.provider.pk}/tier/").status_code == 404
+        url = f"/api/v1/partners/{cast.provider.pk}/tier-assessments/"
+        assert client.get(url).status_code == 404
+
+
+def test_assessment_history_is_newest_first_and_paginated(assessed: Cast) -> None:
+    services.tier_run(as_of=date(2026, 4, 15), actor=None)
+
+    body = (
+        api_as(assessed.admin_a)
+        .get(f"/api/v1/partners/{assessed.org_a.pk}/tier-assessments/")
+        .json()
+    )
+
+    assert (body["count"], body["next"], body["previous"]) == (2, None, None)
+    april, march = body["results"]
+    assert (april["as_of"], march["as_of"]) == ("2026-04-15", "2026-03-15")
+    assert march["points"] == points(sourced="100", assisted="30", managed="50", total="180")
+    assert (march["tier_before"], march["qualified_tier"], march["tier_after"]) == (
+        "untiered",
+        "untiered",
+        "untiered",
+    )
+    assert (march["sold_source"], march["rule_set_effective_from"]) == (
+        "associations",
+        "2026-01-15",
+    )
+    assert march["customer_retention_pct"] is None
+    assert {x["id"] for x in body["results"]} == set(
+        TierAssessment.objects.filter(organisation=assessed.org_a).values_list("pk", flat=True)
+    )
+
+
+def _tier_queries(cast: Cast, lines: int) -> int:
+    for _ in range(lines):
+        line(cast.org_a, mrr="100.00", managed=True)
+    services.tier_run(as_of=MARCH, actor=None)
+    client = api_as(cast.member_a)
+    client.get(f"/api/v1/partners/{cast.org_a.pk}/tier/")  # warm: token lookup cached alike
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/partners/{cast.org_a.pk}/tier/")
+    assert response.status_code == 200
+    assert len(response.json()["lines"]) == lines
+    return len(queries)
+
+
+@pytest.mark.parametrize("lines", [3, 40])
+def test_the_tier_is_read_in_a_bounded_number_of_queries(cast: Cast, lines: int) -> None:
+    # Token and user, partner, latest assessment, its rule set's targets, currencies, lines.
+    assert _tier_queries(cast, lines) == TIER_QUERIES
+
+
+TIER_QUERIES = 6
+
+
+# --- POST /tier-runs/ -------------------------------------------------------------------------
+
+
+def run(cast: Cast, body: dict[str, Any]) -> Any:
+    return api_as(cast.ops).post("/api/v1/tier-runs/", body, format="json")
+
+
+def test_partner_ops_run_a_date_and_get_the_run_record(cast: Cast) -> None:
+    # when
+    response = run(cast, {"as_of": "2026-03-15"})
+
+    # then
+    assert response.status_code == 201
+    body = response.json()
+    record = TierRun.objects.get()
+    assert (body["id"], body["partners_assessed"], body["tier_changes"]) == (record.pk, 2, 0)
+    assert (body["as_of"], body["rule_set_effective_from"], body["trigger"]) == (
+        "2026-03-15",
+        "2026-01-15",
+        "api",
+    )
+    assert body["finished_at"] is not None
+    assert record.requested_by == cast.ops
+    assert AuditEvent.objects.get(verb="tiers.run.completed").actor == cast.ops
+
+
+def test_running_a_date_again_is_a_new_run_that_assesses_nobody(cast: Cast) -> None:
+    first = run(cast, {"as_of": "2026-03-15"}).json()
+
+    again = run(cast, {"as_of": "2026-03-15"})
+
+    assert again.status_code == 201
+    assert again.json()["id"] != first["id"]
+    assert again.json()["partners_assessed"] == 0
+    assert TierAssessment.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("2026-02-30", "Date has wrong format"),
+        ("", "Date has wrong format"),
+        (None, "This field may not be null"),
+        ("2025-07-14", "No tier rule set is in force on 2025-07-14"),
+        ("tomorrow", "is in the future"),
+    ],
+)
+def test_a_bad_run_date_is_a_400_naming_the_field(
+    cast: Cast, as_of: str | None, message: str
+) -> None:
+    if as_of == "tomorrow":
+        as_of = (timezone.localdate() + timedelta(days=1)).isoformat()
+
+    response = run(cast, {"as_of": as_of})
+
+    assert response.status_code == 400
+    assert message in response.json()["as_of"][0]
+    assert not TierAssessment.objects.exists()
+
+
+def test_a_missing_run_date_is_a_400(cast: Cast) -> None:
+    response = run(cast, {})
+    assert response.status_code == 400
+    assert "as_of" in response.json()
+
+
+# --- POST /partners/{id}/elite-invitation/ ----------------------------------------------------
+
+
+def invite(cast: Cast, org: Organisation, body: dict[str, Any]) -> Any:
+    return api_as(cast.ops).post(
+        f"/api/v1/partners/{org.pk}/elite-invitation/", body, format="json"
+    )
+
+
+def test_partner_ops_invite_a_partner_to_elite(cast: Cast) -> None:
+    response = invite(cast, cast.org_a, {"reason": "Three strong quarters"})
+
+    assert response.status_code == 201
+    invitation = EliteInvitation.objects.get()
+    assert response.json() == {
+        "id": invitation.pk,
+        "partner": cast.org_a.pk,
+        "invited_at": response.json()["invited_at"],
+        "invited_by": cast.ops.email,
+        "reason": "Three strong quarters",
+    }
+    assert AuditEvent.objects.filter(verb="tiers.elite.invited", actor=cast.ops).count() == 1
+
+
+def test_inviting_again_returns_the_invitation_unchanged(cast: Cast) -> None:
+    first = invite(cast, cast.org_a, {"reason": "First"}).json()
+
+    again = invite(cast, cast.org_a, {"reason": "Second"})
+
+    assert again.status_code == 200
+    assert again.json() == first
+
+
+@pytest.mark.parametrize(
+    ("org", "body", "field"),
+    [
+        ("org_a", {}, "reason"),
+        ("org_a", {"reason": "  "}, "reason"),
+        ("provider", {"reason": "x"}, "partner"),
+    ],
+)
+def test_a_bad_invitation_is_a_400_naming_the_field(
+    cast: Cast, org: str, body: dict[str, Any], field: str
+) -> None:
+    response = invite(cast, getattr(cast, org), body)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not EliteInvitation.objects.exists()
+
+
+def test_an_invitation_shows_on_the_tier_from_the_next_run(cast: Cast) -> None:
+    invite(cast, cast.org_a, {"reason": "Strong year"})
+    # The run is dated today by the process clock: the invitation of today counts.
+    today = timezone.localdate()
+    services.tier_run(as_of=today, actor=None)
+
+    body = api_as(cast.admin_a).get(f"/api/v1/partners/{cast.org_a.pk}/tier/").json()
+
+    assert (body["as_of"], body["elite_invited"]) == (today.isoformat(), True)
