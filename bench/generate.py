@@ -467,22 +467,27 @@ def generate(
     steps: dict[str, float] = {}
     began = time.perf_counter()
 
+    def done(name: str, since: float, rows: int | None = None) -> None:
+        steps[name] = round(time.perf_counter() - since, 2)
+        shown = "" if rows is None else f"{rows:>10} rows"
+        log(f"  {name:<28} {shown:>15}  {steps[name]:7.2f} s")
+
     def step(name: str, sql: str, extra: dict[str, Any] | None = None) -> None:
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(sql, {**params, **(extra or {})})
-            rows = cursor.rowcount
-        steps[name] = round(time.perf_counter() - t0, 2)
-        log(f"  {name:<28} {rows:>10} rows  {steps[name]:7.2f} s")
+            done(name, t0, cursor.rowcount)
 
     log(f"Generating into {database}: {json.dumps(asdict(sizes), default=str)}")
     with transaction.atomic():
+        t0 = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(WIPED_TABLES)} RESTART IDENTITY CASCADE")
             cursor.execute("DROP TABLE IF EXISTS bench_line, bench_association")
         user = User.objects.create_user(
             BENCH_USER_EMAIL, password=None, role=Role.PARTNER_OPS, first_name="Bench"
         )
+        done("wipe", t0)
         step("organisations", _organisations_sql(q))
         step("customers", _customers_sql(q))
         step("lines (temporary)", _lines_sql(q, product_lines=product_lines, hubs=hubs))
@@ -495,6 +500,7 @@ def generate(
         step("registrations", _REGISTRATIONS_SQL, {"user_id": user.pk})
         step("sold associations", _SOLD_ASSOCIATIONS_SQL)
         step("activities", _activities_sql(q))
+        t0 = time.perf_counter()
         with connection.cursor() as cursor:
             for table in _EXPLICIT_ID_TABLES:
                 cursor.execute(
@@ -504,11 +510,14 @@ def generate(
             cursor.execute("DROP TABLE bench_line, bench_association")
         counts = _counts()
         _record_meta(sizes=sizes, counts=counts, seconds=time.perf_counter() - began)
+        done("sequences, counts", t0)
+        t0 = time.perf_counter()
+    # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: the commit checks them all.
+    done("commit (foreign-key checks)", t0)
     t0 = time.perf_counter()
     _analyze(vacuum=vacuum and not connection.in_atomic_block)
-    steps["vacuum analyze"] = round(time.perf_counter() - t0, 2)
+    done("vacuum analyze", t0)
     total = round(time.perf_counter() - began, 1)
-    log(f"  {'vacuum analyze':<28} {'':>10}       {steps['vacuum analyze']:7.2f} s")
     log(f"Done in {total} s: {json.dumps(counts)}")
     meta = {"sizes": asdict(sizes), "counts": counts, "seconds": total, "steps": steps}
     if not connection.in_atomic_block:

@@ -230,7 +230,7 @@ def benchmark(
     log: Callable[[str], None] = print,
 ) -> Outcome:
     """Undo, run, floor, compare (see the module docstring)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from bench.floor import compare, floor_totals, stored_totals
     from tiers import services
@@ -269,9 +269,10 @@ def benchmark(
     )
     tiers_after = _count_by("tiers_tierassessment a", "a.tier_after", as_of)
     if explain:
-        with connection.cursor() as cursor:
-            from bench.floor import FLOOR_SQL, floor_params
+        from bench.floor import FLOOR_SQL, floor_params
 
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # as `floor_totals` runs it
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + FLOOR_SQL, floor_params(as_of))
             stats.plans.append(("floor", shorten("\n".join(r[0] for r in cursor.fetchall()))))
     return Outcome(
