@@ -551,22 +551,25 @@ def _counts() -> dict[str, int]:
             """
         )
         row = cursor.fetchone()
-    names = [
-        "partners",
-        "providers",
-        "customers",
-        "countries",
-        "customers_in_growth_markets",
-        "currencies",
-        "subscriptions",
-        "subscription_versions",
-        "closed_versions",
-        "sold_associations",
-        "sourced_associations",
-        "activities",
-        "logins",
-    ]
-    return dict(zip(names, (int(v) for v in row), strict=True))
+    return dict(zip(COUNT_NAMES, (int(v) for v in row), strict=True))
+
+
+#: The row counts `_counts` reports, in the order a report lists them.
+COUNT_NAMES = [
+    "partners",
+    "providers",
+    "customers",
+    "countries",
+    "customers_in_growth_markets",
+    "currencies",
+    "subscriptions",
+    "subscription_versions",
+    "closed_versions",
+    "sold_associations",
+    "sourced_associations",
+    "activities",
+    "logins",
+]
 
 
 def _record_meta(
