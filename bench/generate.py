@@ -14,8 +14,9 @@ What it builds, for the months ending with `--through` (default November 2026):
 
 - partners (plus a few providers, whom the run must ignore), sized unevenly: customer `c`
   "belongs" to partner `1 + floor(P * u(c)^2)`, so low-numbered partners are large agencies
-  and the tail is small, which spreads the partners over every tier;
-- customers in 60 countries (about a third of them in growth markets), billed in their
+  and the tail is small, which spreads the partners over every tier; partners start in every
+  tier (about half untiered), and those starting Elite hold an Elite invitation;
+- customers in 60 countries (about half of them in growth markets), billed in their
   country's currency when it is one of the 9 and otherwise mostly in USD or EUR;
 - subscriptions (one per customer and product line) whose versions never overlap: upgrades
   (so year-over-year growth exists), downgrades, flat lines, some terminated, some first
@@ -75,6 +76,7 @@ WIPED_TABLES = [
     "core_subscription",
     "core_customer",
     "core_auditevent",
+    "tiers_eliteinvitation",
     "core_organisation",
     "core_user",
 ]
@@ -359,6 +361,15 @@ WHERE picked.i <= {s.associations}
 """
 
 
+#: Partners that start Elite were invited by partner ops (Elite is by invitation, SPEC 4).
+_ELITE_INVITATIONS_SQL = """
+INSERT INTO tiers_eliteinvitation (organisation_id, invited_by_id, invited_at, reason)
+SELECT o.id, %(user_id)s, %(start)s::timestamptz - interval '60 days',
+       'Bench: Elite before the generated months'
+FROM core_organisation o
+WHERE o.kind = 'partner' AND o.tier = 'elite'
+"""
+
 _DEALS_SQL = """
 INSERT INTO deals_deal (id, customer_id, growth_specialist_id, vendor_owned, status,
     expected_close_date, created_at, purchase_domain, close_date, closed_at, closed_by_id,
@@ -489,6 +500,7 @@ def generate(
         )
         done("wipe", t0)
         step("organisations", _organisations_sql(q))
+        step("elite invitations", _ELITE_INVITATIONS_SQL, {"user_id": user.pk})
         step("customers", _customers_sql(q))
         step("lines (temporary)", _lines_sql(q, product_lines=product_lines, hubs=hubs))
         step("subscriptions", _subscriptions_sql())
@@ -534,6 +546,7 @@ def _counts() -> dict[str, int]:
             """
             SELECT (SELECT count(*) FROM core_organisation WHERE kind = 'partner'),
                    (SELECT count(*) FROM core_organisation WHERE kind = 'provider'),
+                   (SELECT count(*) FROM tiers_eliteinvitation),
                    (SELECT count(*) FROM core_customer),
                    (SELECT count(DISTINCT country_id) FROM core_customer),
                    (SELECT count(*) FROM core_customer c JOIN core_country co
@@ -558,6 +571,7 @@ def _counts() -> dict[str, int]:
 COUNT_NAMES = [
     "partners",
     "providers",
+    "elite_invitations",
     "customers",
     "countries",
     "customers_in_growth_markets",
