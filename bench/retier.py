@@ -400,27 +400,30 @@ def _generation() -> dict[str, Any]:
 
 
 def _git_revision() -> str:
+    """Name the commit of the code a run executes (and HEAD, and uncommitted changes)."""
     import subprocess
 
     root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603  (constant arguments)
+            ["git", *args],  # noqa: S607
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(  # noqa: S603  (constant arguments)
-            ["git", "status", "--porcelain", "--", *RUN_CODE],  # noqa: S607
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        code = git("log", "-1", "--format=%h", "--", *RUN_CODE)
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *RUN_CODE)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{head}{' + uncommitted changes to ' + ', '.join(RUN_CODE) if dirty else ''}"
+    return (
+        f"{', '.join(RUN_CODE)} as of {code} (checkout at {head})"
+        f"{', with uncommitted changes to them' if dirty else ''}"
+    )
 
 
 def report(outcome: Outcome, *, command: str) -> str:
