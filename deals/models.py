@@ -3,7 +3,8 @@ registration on it, versioned quotes, proofs of involvement, the close and its B
 Wins resolution, the sold associations it grants, and GS inquiries.
 
 Invariants backed by the database, not only by services:
-- one open deal per customer (`deal_one_open_per_customer`);
+- one open deal per customer (`deal_one_open_per_customer`; a deal closed and awaiting a
+  partner-ops decision is no longer open);
 - one open registration per partner and deal (`registration_one_open_per_partner`), which with
   the first gives "one partner cannot hold two open deals on one domain";
 - one partner per customer per product line (`association_one_per_customer_line`);
@@ -71,8 +72,6 @@ class Deal(models.Model):
         AWAITING_DECISION = "awaiting_decision", "Awaiting partner-ops decision"
         WON = "won", "Closed won"
 
-    OPEN_STATUSES = (Status.OPEN, Status.AWAITING_DECISION)
-
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="deals")
     growth_specialist = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -123,9 +122,11 @@ class Deal(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # Only a sales process still open takes new registrations; one closed and awaiting
+            # a partner-ops decision does not (a new registration opens a new deal).
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=Q(status__in=["open", "awaiting_decision"]),
+                condition=Q(status="open"),
                 name="deal_one_open_per_customer",
             ),
             models.CheckConstraint(

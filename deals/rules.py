@@ -84,6 +84,7 @@ class Rule(StrEnum):
     OPS_DECISION = "ops_decision"
     NOT_AWAITING_DECISION = "not_awaiting_decision"
     NOT_TIED = "not_tied"
+    SECONDARY_NO_CREDIT = "secondary_no_credit"
     REASON_REQUIRED = "reason_required"
     # Registrations, discounts.
     DUPLICATE_REGISTRATION = "duplicate_registration"
@@ -609,30 +610,15 @@ def resolve_best_partner_wins(
             excluded=tuple(excluded),
         )
 
-    # 1. No candidate.
-    if not counting:
-        return resolved(
-            Rule.NO_CANDIDATE,
-            winner=None,
-            explanation=(
-                f"No partner registered on {domain} has a proof of involvement approved by the "
-                "close date and in the month of the sale, so no partner is credited."
-            ),
+    # 3. The sourcing partner referred the others, who acknowledged in writing that they are
+    #    secondary, and the customer chose a referred partner for onboarding. (Tried first: it
+    #    needs two counting candidates, so it never pre-empts steps 1 and 2.)
+    source = (
+        _sourcing_winner(
+            counting=counting, everyone=candidates, onboarding_partner=onboarding_partner
         )
-    # 2. One candidate.
-    if len(counting) == 1:
-        return resolved(
-            Rule.SINGLE_CANDIDATE,
-            winner=counting[0].registration_id,
-            explanation=(
-                "One partner has a proof of involvement approved by the close date and in the "
-                "month of the sale, so it is credited."
-            ),
-        )
-    # 3. The sourcing partner referred the others, who acknowledged being secondary, and the
-    #    customer chose a referred partner for onboarding.
-    source = _sourcing_winner(
-        counting=counting, everyone=candidates, onboarding_partner=onboarding_partner
+        if len(counting) >= 2
+        else None
     )
     if source is not None:
         return resolved(
@@ -642,6 +628,34 @@ def resolve_best_partner_wins(
                 "The sourcing partner referred the other partners, who acknowledged in writing "
                 "that they are secondary, and the customer chose a referred partner for "
                 "onboarding, so the sourcing partner is credited."
+            ),
+        )
+    # A referred partner that acknowledged being secondary is not eligible for sold credit
+    # (`seeds/003`), so it takes no further part.
+    secondaries = [c for c in counting if c.referred_by is not None and c.acknowledged_secondary]
+    if secondaries:
+        counting = [c for c in counting if c not in secondaries]
+        excluded.extend((c.registration_id, Rule.SECONDARY_NO_CREDIT) for c in secondaries)
+        counting_ids = tuple(c.registration_id for c in counting)
+    # 1. No candidate.
+    if not counting:
+        return resolved(
+            Rule.NO_CANDIDATE,
+            winner=None,
+            explanation=(
+                f"No partner registered on {domain} has a proof of involvement approved by the "
+                "close date and in the month of the sale (a referred secondary partner is not "
+                "eligible for sold credit), so no partner is credited."
+            ),
+        )
+    # 2. One candidate.
+    if len(counting) == 1:
+        return resolved(
+            Rule.SINGLE_CANDIDATE,
+            winner=counting[0].registration_id,
+            explanation=(
+                "One partner eligible for sold credit has a proof of involvement approved by "
+                "the close date and in the month of the sale, so it is credited."
             ),
         )
     # 4. Signed POIs dividing the services: onboarding of the highest-MRR line wins.

@@ -11,5 +11,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("partnerportal.core.api.urls")),
     path("api/v1/", include("tiers.api.urls")),
+    path("api/v1/", include("deals.api.urls")),
+    path("", include("deals.urls")),
+    path("", include("tiers.urls")),
     path("", include("partnerportal.core.urls")),
 ]

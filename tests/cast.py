@@ -18,6 +18,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from deals.models import Territory
 from partnerportal.core.models import Organisation, Role, User
 
 from .factories import (
@@ -140,6 +141,8 @@ def _make_cast() -> Cast:
     )
     for user in (people.gs, people.pdm, people.ops, people.finance):
         enrol_totp(user)
+    # The cast's GS covers every territory (a GS with no region and no segment, SPEC 5).
+    Territory.objects.create(region="", segment="", growth_specialist=people.gs)
     return people
 
 

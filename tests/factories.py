@@ -142,3 +142,51 @@ class SoldAssociationFactory(DjangoModelFactory[Any]):
     currency = factory.LazyFunction(lambda: Currency.objects.get(code="USD"))
     deal = factory.LazyAttribute(_won_deal)
     registration = factory.LazyAttribute(_winning_registration)
+
+
+# --- Deals (deal pages tests) ----------------------------------------------------------------
+# Plain rows for list pages and query counts; journeys build deals through deals.services.
+
+
+class DealFactory(DjangoModelFactory[Any]):
+    """An open deal (deals.Deal) on a new customer, routed to no one unless given a GS."""
+
+    class Meta:
+        model = "deals.Deal"
+
+    customer = factory.SubFactory(CustomerFactory)
+    growth_specialist = None
+    vendor_owned = False
+
+
+class RegistrationFactory(DjangoModelFactory[Any]):
+    """A partner's approved Partner Sourced registration (deals.Registration) on a deal."""
+
+    class Meta:
+        model = "deals.Registration"
+
+    deal = factory.SubFactory(DealFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    motion = "partner_sourced"
+    status = "approved"
+    registered_domain = factory.LazyAttribute(lambda r: r.deal.customer.domain)
+    created_by = factory.LazyAttribute(lambda r: PartnerUserFactory(organisation=r.organisation))
+
+
+def _answer_due(inquiry: Any) -> datetime:
+    from datetime import timedelta
+
+    return inquiry.asked_at + timedelta(hours=48)
+
+
+class InquiryFactory(DjangoModelFactory[Any]):
+    """An unanswered GS question (deals.Inquiry), due 48 hours after it was asked."""
+
+    class Meta:
+        model = "deals.Inquiry"
+
+    registration = factory.SubFactory(RegistrationFactory)
+    question = "Who is your contact at the customer?"
+    asked_by = factory.SubFactory(UserFactory, role=Role.GROWTH_SPECIALIST)
+    asked_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    answer_due_at = factory.LazyAttribute(_answer_due)

@@ -596,10 +596,36 @@ def test_sourcing_priority_needs_written_acknowledgement() -> None:
 def test_sourcing_priority_needs_customer_to_choose_a_referred_partner(
     onboarding_partner: int | None,
 ) -> None:
+    # Step 3 does not apply; the acknowledged secondary is still not eligible for sold credit,
+    # so the sourcing partner is the one candidate left.
     resolution = close_deal(sourcing_setup(), onboarding_partner=onboarding_partner)
 
-    assert resolution.rule == Rule.HIGHEST_MRR_ONBOARDING
-    assert resolution.winner == 2
+    assert resolution.rule == Rule.SINGLE_CANDIDATE
+    assert resolution.winner == 1
+    assert (2, Rule.SECONDARY_NO_CREDIT) in resolution.excluded
+
+
+def test_secondary_no_credit_even_when_it_is_the_only_signed_poi() -> None:
+    _source, secondary = sourcing_setup()
+    unsigned_source = candidate(1, motion=Motion.PARTNER_SOURCED, with_poi=False)
+
+    resolution = close_deal([unsigned_source, secondary], onboarding_partner=102)
+
+    assert resolution.rule == Rule.NO_CANDIDATE
+    assert resolution.winner is None
+    assert dict(resolution.excluded) == {1: Rule.NO_POI, 2: Rule.SECONDARY_NO_CREDIT}
+
+
+def test_secondary_no_credit_is_never_among_the_tied() -> None:
+    candidates = [
+        *sourcing_setup(),
+        candidate(3, motion=Motion.PARTNER_SOURCED),
+    ]
+
+    resolution = close_deal(candidates, onboarding_partner=None)
+
+    assert resolution.rule == Rule.AWAITING_DECISION
+    assert resolution.tied == (1, 3)
 
 
 def test_sourcing_priority_when_chosen_referred_partner_has_no_counting_poi() -> None:
@@ -622,8 +648,10 @@ def test_sourcing_priority_does_not_beat_an_unreferred_competitor() -> None:
 
     resolution = close_deal(candidates, onboarding_partner=102)
 
-    assert resolution.rule == Rule.HIGHEST_MRR_ONBOARDING
-    assert resolution.winner == 2
+    # Partner 3 was not referred, so step 3 does not apply; the secondary (2) is out, and
+    # nothing separates 1 and 3.
+    assert resolution.rule == Rule.AWAITING_DECISION
+    assert resolution.tied == (1, 3)
 
 
 def test_sourcing_priority_needs_the_referrer_to_be_a_sourcing_candidate() -> None:
@@ -634,7 +662,9 @@ def test_sourcing_priority_needs_the_referrer_to_be_a_sourcing_candidate() -> No
 
     resolution = close_deal(candidates, onboarding_partner=102)
 
-    assert resolution.rule == Rule.AWAITING_DECISION
+    # No sourcing priority; the acknowledged secondary is not eligible, so 1 is alone.
+    assert resolution.rule == Rule.SINGLE_CANDIDATE
+    assert resolution.winner == 1
 
 
 @pytest.mark.parametrize(

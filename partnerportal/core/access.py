@@ -31,6 +31,11 @@ class Action(StrEnum):
     TIER_VIEW = "tiers.view"  # a partner's tier, figures and assessment history
     ELITE_INVITE = "tiers.elite_invite"
     ADMIN_SITE = "admin.use"
+    DEAL_REGISTER = "deals.register"  # partner users: register, accept, POI, referrals, answers
+    DEAL_VIEW = "deals.view"  # staff who see deals (GS in territory, partner ops)
+    DEAL_MANAGE = "deals.manage"  # growth specialists: approve, invite, quote, close, inquire
+    DEAL_DECIDE = "deals.decide"  # partner ops: decide Best Partner Wins ties
+    ASSOCIATIONS_VIEW = "deals.associations_view"  # a partner's sold associations
 
 
 # Which roles may perform an action at all. Organisation-bound actions are further limited
@@ -48,6 +53,12 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.ELITE_INVITE: frozenset({Role.PARTNER_OPS}),
     # The Django admin: reference data and rule sets; domain records are read-only there.
     Action.ADMIN_SITE: frozenset({Role.PARTNER_OPS}),
+    Action.DEAL_REGISTER: frozenset(PARTNER_ROLES),
+    Action.DEAL_VIEW: frozenset({Role.GROWTH_SPECIALIST, Role.PARTNER_OPS}),
+    Action.DEAL_MANAGE: frozenset({Role.GROWTH_SPECIALIST}),
+    Action.DEAL_DECIDE: frozenset({Role.PARTNER_OPS}),
+    # SPEC 11: ops and the partner's own users; its PDM too (they follow its tier).
+    Action.ASSOCIATIONS_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),
 }
 
 # Staff roles that see every partner organisation. PDMs see only the partners assigned to them.

@@ -13,4 +13,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "can_view_audit": can(user, Action.AUDIT_VIEW),  # type: ignore[arg-type]
+        "can_register_deals": can(user, Action.DEAL_REGISTER),  # type: ignore[arg-type]
+        "can_view_deals": can(user, Action.DEAL_VIEW),  # type: ignore[arg-type]
+        "can_decide_deals": can(user, Action.DEAL_DECIDE),  # type: ignore[arg-type]
     }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -9,8 +12,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from tiers import views as tier_views
+
 from . import access, selectors
-from .models import Organisation
+from .models import Customer, Organisation
 
 
 @login_required
@@ -20,6 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if user.is_partner_user:
         organisation = access.get_visible_organisation(user, user.organisation_id)
+        if organisation.kind == Organisation.Kind.PARTNER:
+            # A partner's home is its tier page (issue 4), with its customers below.
+            rows = _customer_rows(organisation, today)
+            return tier_views.partner_home(request, organisation, customers=rows)
         return _partner_page(request, organisation, template="core/home_partner.html")
     partners = selectors.partner_list(user)
     page = Paginator(partners, 50).get_page(request.GET.get("page"))
@@ -40,17 +49,21 @@ def _partner_page(
     request: HttpRequest, organisation: Organisation, *, template: str
 ) -> HttpResponse:
     today = timezone.localdate()
-    customers = list(selectors.customers_for_organisation(organisation))
-    lines = selectors.current_lines([c.pk for c in customers], today)
-    lines_by_customer: dict[int, list[object]] = {}
-    for line in lines:
-        lines_by_customer.setdefault(line.subscription.customer_id, []).append(line)
-    rows = [(customer, lines_by_customer.get(customer.pk, [])) for customer in customers]
+    rows = _customer_rows(organisation, today)
     return render(
         request,
         template,
         {"organisation": organisation, "rows": rows, "today": today},
     )
+
+
+def _customer_rows(organisation: Organisation, today: date) -> list[tuple[Customer, list[Any]]]:
+    customers = list(selectors.customers_for_organisation(organisation))
+    lines = selectors.current_lines([c.pk for c in customers], today)
+    lines_by_customer: dict[int, list[Any]] = {}
+    for line in lines:
+        lines_by_customer.setdefault(line.subscription.customer_id, []).append(line)
+    return [(customer, lines_by_customer.get(customer.pk, [])) for customer in customers]
 
 
 @login_required

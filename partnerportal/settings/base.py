@@ -217,6 +217,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "tiers.monthly_retier",
         "schedule": crontab(minute=0, hour=23, day_of_month="15"),
     },
+    # SPEC 5: a Partner Assisted invitation not accepted within 72 hours lapses. Idempotent,
+    # so every 15 minutes: an invitation lapses at most 15 minutes late (accepting after 72
+    # hours is refused at once, whatever the sweep).
+    "deals-lapse-invitations": {
+        "task": "deals.lapse_invitations",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 LOGGING = {

@@ -9,9 +9,19 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..errors import StateConflict
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The object is not in a state that allows this."
+    default_code = "conflict"
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, StateConflict):
+        exc = Conflict(exc.message)
+    elif isinstance(exc, DjangoValidationError):
         detail: Any
         if hasattr(exc, "error_dict"):
             detail = {

@@ -5,7 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from partnerportal.core.models import STAFF_ROLES
+from deals.services import territory_assign
+from partnerportal.core.models import STAFF_ROLES, Role
 from partnerportal.core.services import staff_create
 
 
@@ -28,6 +29,10 @@ class Command(BaseCommand):
                 segment=options["segment"],
                 password=options["password"],
             )
+            if user.role == Role.GROWTH_SPECIALIST:
+                # Route the GS's region and segment to it (blank: any; none: every other
+                # territory). Staff can change the routing in the admin's Territories.
+                territory_assign(growth_specialist=user, region=user.region, segment=user.segment)
         except ValidationError as exc:
             raise CommandError(
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())

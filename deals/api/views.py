@@ -1,0 +1,315 @@
+"""Deals API (SPEC 11): thin views. Objects come through the selectors (404 outside the
+caller's reach), actions through the services (403 for a forbidden action, 400 naming the
+field, 409 for a state that does not allow it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partnerportal.core import access
+from partnerportal.core.access import Action, acting_user
+from partnerportal.core.models import PARTNER_ROLES
+
+from .. import selectors, services
+from ..models import Deal, Registration, SoldAssociation
+from .serializers import (
+    AcknowledgeIn,
+    AnswerIn,
+    AssociationOut,
+    CloseIn,
+    CustomerIn,
+    DealOut,
+    DecideIn,
+    DecisionNoteIn,
+    InquiryIn,
+    InquiryOut,
+    InvitationIn,
+    ManualPoiIn,
+    PoiDecisionIn,
+    PoiOut,
+    QuoteIn,
+    QuoteOut,
+    ReferralIn,
+    RegistrationOut,
+    StaffRegistrationOut,
+)
+
+
+def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _registration_out(request: Request, registration: Registration) -> dict[str, Any]:
+    user = acting_user(request)
+    if user.role in PARTNER_ROLES:
+        return RegistrationOut(registration).data  # type: ignore[return-value]
+    return StaffRegistrationOut(registration).data  # type: ignore[return-value]
+
+
+def _deal_out(request: Request, deal: Deal) -> dict[str, Any]:
+    return DealOut(selectors.deal_detail(acting_user(request), deal.pk)).data  # type: ignore[return-value]
+
+
+class RegistrationListCreateApi(generics.ListAPIView):
+    serializer_class = RegistrationOut
+    queryset = Registration.objects.none()
+
+    def get_queryset(self) -> QuerySet[Registration]:
+        return (
+            selectors.visible_registrations(acting_user(self.request))
+            .select_related("organisation")
+            .prefetch_related("pois__quote")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_serializer_class(self) -> type:
+        if acting_user(self.request).role in PARTNER_ROLES:
+            return RegistrationOut
+        return StaffRegistrationOut
+
+    @extend_schema(request=CustomerIn, responses={201: RegistrationOut})
+    def post(self, request: Request) -> Response:
+        access.require(acting_user(request), Action.DEAL_REGISTER)
+        registration = services.registration_create(
+            actor=acting_user(request), **_valid(CustomerIn, request)
+        )
+        return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
+
+
+class RegistrationDetailApi(APIView):
+    @extend_schema(responses=StaffRegistrationOut)
+    def get(self, request: Request, pk: int) -> Response:
+        registration = selectors.get_registration(acting_user(request), pk)
+        return Response(_registration_out(request, registration))
+
+
+class _RegistrationAction(APIView):
+    def registration(self, request: Request, pk: int) -> Registration:
+        return selectors.get_registration(acting_user(request), pk)
+
+
+class RegistrationApproveApi(_RegistrationAction):
+    approve = True
+
+    @extend_schema(request=DecisionNoteIn, responses=StaffRegistrationOut)
+    def post(self, request: Request, pk: int) -> Response:
+        registration = self.registration(request, pk)
+        registration = services.registration_decide(
+            actor=acting_user(request),
+            registration=registration,
+            approve=self.approve,
+            note=_valid(DecisionNoteIn, request)["note"],
+        )
+        return Response(_registration_out(request, registration))
+
+
+class RegistrationRejectApi(RegistrationApproveApi):
+    approve = False
+
+
+class RegistrationAcceptApi(_RegistrationAction):
+    @extend_schema(request=None, responses=RegistrationOut)
+    def post(self, request: Request, pk: int) -> Response:
+        registration = services.invitation_accept(
+            actor=acting_user(request), registration=self.registration(request, pk)
+        )
+        return Response(_registration_out(request, registration))
+
+
+class RegistrationPoiApi(_RegistrationAction):
+    @extend_schema(responses=PoiOut)
+    def get(self, request: Request, pk: int) -> Response:
+        registration = self.registration(request, pk)
+        poi = selectors.current_poi(registration)
+        if poi is None:
+            return Response(
+                {"detail": "There is no proof of involvement yet: the deal has no quote."},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(PoiOut(poi).data)
+
+    @extend_schema(request=ManualPoiIn, responses={201: PoiOut})
+    def post(self, request: Request, pk: int) -> Response:
+        registration = self.registration(request, pk)
+        data = _valid(ManualPoiIn, request)
+        poi = services.manual_poi_create(
+            actor=acting_user(request),
+            registration=registration,
+            product_lines=data["lines"],
+            provides_onboarding=data["provides_onboarding"],
+        )
+        return Response(PoiOut(poi).data, status=status.HTTP_201_CREATED)
+
+
+class RegistrationReferralApi(_RegistrationAction):
+    @extend_schema(request=ReferralIn, responses={201: RegistrationOut})
+    def post(self, request: Request, pk: int) -> Response:
+        registration = self.registration(request, pk)
+        registration = services.referral_create(
+            actor=acting_user(request),
+            registration=registration,
+            partner_id=_valid(ReferralIn, request)["partner"],
+        )
+        return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
+
+
+class RegistrationAcknowledgeApi(_RegistrationAction):
+    @extend_schema(request=AcknowledgeIn, responses=RegistrationOut)
+    def post(self, request: Request, pk: int) -> Response:
+        registration = services.secondary_acknowledge(
+            actor=acting_user(request),
+            registration=self.registration(request, pk),
+            statement=_valid(AcknowledgeIn, request)["statement"],
+        )
+        return Response(_registration_out(request, registration))
+
+
+class RegistrationInquiriesApi(_RegistrationAction):
+    @extend_schema(responses=InquiryOut(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        registration = self.registration(request, pk)
+        return Response(InquiryOut(registration.inquiries.order_by("-asked_at"), many=True).data)
+
+    @extend_schema(request=InquiryIn, responses={201: InquiryOut})
+    def post(self, request: Request, pk: int) -> Response:
+        inquiry = services.inquiry_ask(
+            actor=acting_user(request),
+            registration=self.registration(request, pk),
+            question=_valid(InquiryIn, request)["question"],
+        )
+        return Response(InquiryOut(inquiry).data, status=status.HTTP_201_CREATED)
+
+
+class InquiryAnswerApi(APIView):
+    @extend_schema(request=AnswerIn, responses=InquiryOut)
+    def post(self, request: Request, pk: int) -> Response:
+        user = acting_user(request)
+        inquiry = selectors.get_inquiry(user, pk)
+        inquiry = services.inquiry_answer(
+            actor=user, inquiry=inquiry, answer=_valid(AnswerIn, request)["answer"]
+        )
+        return Response(InquiryOut(inquiry).data)
+
+
+class DealCreateApi(APIView):
+    @extend_schema(request=CustomerIn, responses={201: DealOut})
+    def post(self, request: Request) -> Response:
+        access.require(acting_user(request), Action.DEAL_MANAGE)
+        deal = services.deal_create(actor=acting_user(request), **_valid(CustomerIn, request))
+        return Response(_deal_out(request, deal), status=status.HTTP_201_CREATED)
+
+
+class DealDetailApi(APIView):
+    @extend_schema(responses=DealOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(DealOut(selectors.deal_detail(acting_user(request), pk)).data)
+
+
+class DealInvitationApi(APIView):
+    @extend_schema(request=InvitationIn, responses={201: StaffRegistrationOut})
+    def post(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        access.require(acting_user(request), Action.DEAL_MANAGE)
+        registration = services.invitation_create(
+            actor=acting_user(request),
+            deal=deal,
+            partner_id=_valid(InvitationIn, request)["partner"],
+        )
+        return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
+
+
+class DealQuoteApi(APIView):
+    @extend_schema(responses=QuoteOut)
+    def get(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        quote = selectors.current_quote(deal)
+        if quote is None:
+            return Response({"detail": "This deal has no quote yet."}, status=404)
+        return Response(QuoteOut(quote).data)
+
+    @extend_schema(request=QuoteIn, responses=QuoteOut)
+    def put(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        access.require(acting_user(request), Action.DEAL_MANAGE)
+        data = _valid(QuoteIn, request)
+        quote = services.quote_save(
+            actor=acting_user(request),
+            deal=deal,
+            lines=request.data.get("lines"),
+            expected_close_date=data.get("expected_close_date"),
+        )
+        return Response(QuoteOut(quote).data)
+
+
+class DealCloseApi(APIView):
+    @extend_schema(request=CloseIn, responses=DealOut)
+    def post(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        access.require(acting_user(request), Action.DEAL_MANAGE)
+        data = _valid(CloseIn, request)
+        deal = services.deal_close(
+            actor=acting_user(request),
+            deal=deal,
+            purchase_domain=data["purchase_domain"],
+            close_date=data["close_date"],
+            lines=request.data.get("lines"),
+            onboarding_partner=data.get("onboarding_partner"),
+        )
+        return Response(_deal_out(request, deal))
+
+
+class DealDecideApi(APIView):
+    @extend_schema(request=DecideIn, responses=DealOut)
+    def post(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        access.require(acting_user(request), Action.DEAL_DECIDE)
+        data = _valid(DecideIn, request)
+        deal = services.deal_decide(
+            actor=acting_user(request),
+            deal=deal,
+            registration_id=data["registration"],
+            reason=data["reason"],
+        )
+        return Response(_deal_out(request, deal))
+
+
+class PoiAnswerApi(APIView):
+    """The customer's answer through the link: no account, the signed token is the key."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=PoiDecisionIn, responses=PoiOut)
+    def post(self, request: Request, token: str) -> Response:
+        decision = _valid(PoiDecisionIn, request)["decision"]
+        try:
+            poi = services.poi_decide(token=token, decision=decision)
+        except services.PoiLinkError as exc:
+            if exc.reason == "invalid":
+                return Response({"detail": "This link is not valid."}, status=404)
+            return Response(
+                {"detail": services.POI_LINK_PROBLEMS[exc.reason], "reason": exc.reason},
+                status=status.HTTP_410_GONE,
+            )
+        return Response({"status": poi.status, "decided_at": poi.decided_at})
+
+
+class PartnerAssociationsApi(generics.ListAPIView):
+    serializer_class = AssociationOut
+    queryset = SoldAssociation.objects.none()
+
+    def get_queryset(self) -> QuerySet[SoldAssociation]:
+        user = acting_user(self.request)
+        organisation = access.get_visible_organisation(user, self.kwargs["pk"])
+        access.require(user, Action.ASSOCIATIONS_VIEW, organisation)
+        return selectors.associations_for(organisation.pk)

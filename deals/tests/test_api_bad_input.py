@@ -1,0 +1,490 @@
+"""Bad input to the deal API: a 400 naming the field (`lines[0].currency`), and nothing written.
+
+Each case runs against the same world: partner A's approved registration on acme.example with
+a quote (v1) and its pending POI link. Every table the deal services write is counted before
+and after, the audit trail included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db.models import Model
+
+from deals.models import (
+    Deal,
+    Inquiry,
+    Poi,
+    PurchasedLine,
+    QuoteLine,
+    QuoteVersion,
+    Registration,
+    SoldAssociation,
+)
+from partnerportal.core.models import AuditEvent, Customer
+from tests.cast import Cast, api_as
+
+from .api_steps import PRO_MARKETING, approved, deal_of, poi_token, quoted, start_clock
+
+
+@dataclass
+class World:
+    cast: Cast
+    deal: int
+    registration: int
+    token: str
+
+
+@pytest.fixture
+def world(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> World:
+    start_clock(monkeypatch)
+    registration = approved(cast.gs, cast.admin_a)
+    deal = deal_of(cast.gs, registration)
+    quoted(cast.gs, deal, [PRO_MARKETING])
+    return World(cast, deal, registration, poi_token(cast.admin_a, registration))
+
+
+@dataclass
+class Bad:
+    name: str
+    who: str  # a cast member, or "anon"
+    method: str
+    url: Callable[[World], str]
+    body: Any
+    field: str  # the field the 400 must name
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def line(**changes: Any) -> dict[str, Any]:
+    """A valid quote line with some values changed (None removes the key)."""
+    result = {**PRO_MARKETING, **changes}
+    return {key: value for key, value in result.items() if value is not None}
+
+
+def customer(**changes: Any) -> dict[str, Any]:
+    result = {
+        "customer_domain": "new.example",
+        "customer_name": "New",
+        "country": "GB",
+        "segment": "smb",
+        **changes,
+    }
+    return {key: value for key, value in result.items() if value is not None}
+
+
+def closing(**changes: Any) -> dict[str, Any]:
+    result = {
+        "purchase_domain": "acme.example",
+        "close_date": "2026-03-10",
+        "lines": [{"product_line": "marketing_hub", "mrr": "800.00"}],
+        **changes,
+    }
+    return {key: value for key, value in result.items() if value is not None}
+
+
+def registrations(w: World) -> str:
+    return "/api/v1/registrations/"
+
+
+def quote(w: World) -> str:
+    return f"/api/v1/deals/{w.deal}/quote/"
+
+
+def close(w: World) -> str:
+    return f"/api/v1/deals/{w.deal}/close/"
+
+
+def decide(w: World) -> str:
+    return f"/api/v1/deals/{w.deal}/decide/"
+
+
+def invitations(w: World) -> str:
+    return f"/api/v1/deals/{w.deal}/invitations/"
+
+
+def poi_link(w: World) -> str:
+    return f"/api/v1/poi/{w.token}/"
+
+
+def manual(w: World) -> str:
+    return f"/api/v1/registrations/{w.registration}/poi/"
+
+
+def referrals(w: World) -> str:
+    return f"/api/v1/registrations/{w.registration}/referrals/"
+
+
+CASES = [
+    # Registrations (partner) and vendor-owned deals (GS): the customer
+    *(
+        Bad(
+            f"register-domain-{i}",
+            "admin_b",
+            "post",
+            registrations,
+            customer(customer_domain=d),
+            "customer_domain",
+        )
+        for i, d in enumerate(
+            [
+                "not a domain",
+                "acme",
+                "http://",
+                "a..b.com",
+                "-acme.com",
+                "user@acme.com",
+                "acme.123",
+                "",
+            ]
+        )
+    ),
+    Bad(
+        "register-no-domain",
+        "admin_b",
+        "post",
+        registrations,
+        customer(customer_domain=None),
+        "customer_domain",
+    ),
+    Bad("register-country", "admin_b", "post", registrations, customer(country="ZZ"), "country"),
+    Bad(
+        "register-country-alpha3",
+        "admin_b",
+        "post",
+        registrations,
+        customer(country="GBR"),
+        "country",
+    ),
+    Bad("register-segment", "admin_b", "post", registrations, customer(segment="huge"), "segment"),
+    Bad(
+        "deal-domain",
+        "gs",
+        "post",
+        lambda w: "/api/v1/deals/",
+        customer(customer_domain="acme"),
+        "customer_domain",
+    ),
+    # Quotes (GS)
+    Bad(
+        "quote-unknown-product-line",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(product_line="marketing_suite")]},
+        "lines[0].product_line",
+    ),
+    Bad(
+        "quote-no-product-line",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(product_line=None)]},
+        "lines[0].product_line",
+    ),
+    Bad(
+        "quote-unknown-currency",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(currency="BTC")]},
+        "lines[0].currency",
+    ),
+    Bad(
+        "quote-second-line-currency",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(), line(product_line="sales_hub", currency="XXX")]},
+        "lines[1].currency",
+    ),
+    Bad(
+        "quote-no-currency",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(currency=None)]},
+        "lines[0].currency",
+    ),
+    Bad("quote-negative-mrr", "gs", "put", quote, {"lines": [line(mrr="-1.00")]}, "lines[0].mrr"),
+    Bad(
+        "quote-mrr-not-a-number",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(mrr="800 USD")]},
+        "lines[0].mrr",
+    ),
+    Bad("quote-mrr-nan", "gs", "put", quote, {"lines": [line(mrr="NaN")]}, "lines[0].mrr"),
+    Bad(
+        "quote-mrr-fractions-of-cents",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(mrr="800.001")]},
+        "lines[0].mrr",
+    ),
+    Bad(
+        "quote-edition-the-line-lacks",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(product_line="credits", edition="professional")]},
+        "lines[0].edition",
+    ),
+    Bad(
+        "quote-unknown-edition",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(edition="ultimate")]},
+        "lines[0].edition",
+    ),
+    Bad(
+        "quote-missing-edition",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(edition=None)]},
+        "lines[0].edition",
+    ),
+    Bad("quote-negative-seats", "gs", "put", quote, {"lines": [line(seats=-2)]}, "lines[0].seats"),
+    Bad(
+        "quote-seats-not-a-number",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(seats="many")]},
+        "lines[0].seats",
+    ),
+    Bad(
+        "quote-discount-over-100",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(discount_pct="120", discount_approval="VP-1")]},
+        "lines[0].discount_pct",
+    ),
+    Bad(
+        "quote-line-twice",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(), line(mrr="10.00")]},
+        "lines[1].product_line",
+    ),
+    Bad("quote-line-not-an-object", "gs", "put", quote, {"lines": [line(), 42]}, "lines[1]"),
+    Bad("quote-lines-not-a-list", "gs", "put", quote, {"lines": "marketing_hub"}, "lines"),
+    Bad("quote-lines-an-object", "gs", "put", quote, {"lines": line()}, "lines"),
+    Bad("quote-no-lines", "gs", "put", quote, {}, "lines"),
+    Bad(
+        "quote-bad-expected-close-date",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line()], "expected_close_date": "31/03/2026"},
+        "expected_close_date",
+    ),
+    # Closing (GS)
+    Bad(
+        "close-line-not-on-quote",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "sales_hub", "mrr": "400.00"}]),
+        "lines[0].product_line",
+    ),
+    Bad(
+        "close-second-line-not-on-quote",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub"}, {"product_line": "content_hub"}]),
+        "lines[1].product_line",
+    ),
+    Bad(
+        "close-unknown-product-line",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "nope", "mrr": "1"}]),
+        "lines[0].product_line",
+    ),
+    Bad(
+        "close-negative-mrr",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "mrr": "-800"}]),
+        "lines[0].mrr",
+    ),
+    Bad(
+        "close-unknown-currency",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "currency": "ABC"}]),
+        "lines[0].currency",
+    ),
+    Bad(
+        "close-edition-the-line-lacks",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "edition": None}]),
+        "lines[0].edition",
+    ),
+    Bad(
+        "close-line-twice",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub"}, {"product_line": "marketing_hub"}]),
+        "lines[1].product_line",
+    ),
+    Bad("close-lines-not-a-list", "gs", "post", close, closing(lines="marketing_hub"), "lines"),
+    Bad("close-no-lines", "gs", "post", close, closing(lines=[]), "lines"),
+    Bad(
+        "close-line-not-an-object",
+        "gs",
+        "post",
+        close,
+        closing(lines=["marketing_hub"]),
+        "lines[0]",
+    ),
+    Bad("close-bad-date", "gs", "post", close, closing(close_date="2026-13-01"), "close_date"),
+    Bad(
+        "close-date-not-a-date", "gs", "post", close, closing(close_date="yesterday"), "close_date"
+    ),
+    Bad("close-no-date", "gs", "post", close, closing(close_date=None), "close_date"),
+    Bad("close-future-date", "gs", "post", close, closing(close_date="2026-03-11"), "close_date"),
+    Bad(
+        "close-purchase-domain",
+        "gs",
+        "post",
+        close,
+        closing(purchase_domain="acme"),
+        "purchase_domain",
+    ),
+    Bad(
+        "close-onboarding-partner-not-on-deal",
+        "gs",
+        "post",
+        close,
+        closing(onboarding_partner=0),
+        "onboarding_partner",
+    ),
+    Bad(
+        "close-onboarding-partner-not-an-id",
+        "gs",
+        "post",
+        close,
+        closing(onboarding_partner="alpha"),
+        "onboarding_partner",
+    ),
+    # Ops decision, invitations, POI links, manual POIs, referrals
+    Bad("decide-no-reason", "ops", "post", decide, {"registration": 1}, "reason"),
+    Bad(
+        "decide-registration-not-an-id",
+        "ops",
+        "post",
+        decide,
+        {"registration": "alpha", "reason": "x"},
+        "registration",
+    ),
+    Bad("invite-partner-not-an-id", "gs", "post", invitations, {"partner": "bravo"}, "partner"),
+    Bad("invite-unknown-partner", "gs", "post", invitations, {"partner": 987654}, "partner"),
+    Bad("poi-bad-decision", "anon", "post", poi_link, {"decision": "maybe"}, "decision"),
+    Bad("poi-no-decision", "anon", "post", poi_link, {}, "decision"),
+    Bad(
+        "manual-poi-lines-not-a-list",
+        "admin_a",
+        "post",
+        manual,
+        {"lines": "marketing_hub", "provides_onboarding": False},
+        "lines",
+    ),
+    Bad(
+        "manual-poi-bad-onboarding",
+        "admin_a",
+        "post",
+        manual,
+        {"lines": ["marketing_hub"], "provides_onboarding": "perhaps"},
+        "provides_onboarding",
+    ),
+    Bad("referral-no-partner", "admin_a", "post", referrals, {}, "partner"),
+    Bad("referral-unknown-partner", "admin_a", "post", referrals, {"partner": 987654}, "partner"),
+]
+
+WRITTEN: tuple[type[Model], ...] = (
+    Customer,
+    Deal,
+    Registration,
+    QuoteVersion,
+    QuoteLine,
+    Poi,
+    PurchasedLine,
+    SoldAssociation,
+    Inquiry,
+    AuditEvent,
+)
+
+
+def snapshot() -> dict[str, Any]:
+    """Every row the deal services write, as values: a count alone misses an update."""
+    return {
+        model.__name__: sorted(map(repr, model.objects.values_list()))  # type: ignore[attr-defined]
+        for model in WRITTEN
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(world: World, case: Bad) -> None:
+    user = None if case.who == "anon" else world.cast.people()[case.who]
+    client = api_as(user)
+    before = snapshot()
+    response = getattr(client, case.method)(case.url(world), case.body, format="json")
+    assert response.status_code == 400, (response.status_code, response.content[:400])
+    body = response.json()
+    assert case.field in body, body
+    assert all(isinstance(m, str) and m for m in body[case.field]), body
+    assert snapshot() == before
+
+
+def test_every_case_of_the_issue_is_covered() -> None:
+    """Issue 3's list of bad input, each with at least one case here."""
+    names = {case.name for case in CASES}
+    for required in (
+        "register-domain-0",
+        "quote-unknown-product-line",
+        "quote-unknown-currency",
+        "quote-negative-mrr",
+        "quote-edition-the-line-lacks",
+        "quote-missing-edition",
+        "close-line-not-on-quote",
+        "close-bad-date",
+        "poi-bad-decision",
+        "quote-lines-not-a-list",
+    ):
+        assert required in names
+
+
+def test_a_bad_line_after_good_ones_leaves_the_quote_and_its_pois_as_they_were(
+    world: World,
+) -> None:
+    cast = world.cast
+    before = snapshot()
+    response = api_as(cast.gs).put(
+        f"/api/v1/deals/{world.deal}/quote/",
+        {"lines": [line(mrr="900.00"), line(product_line="sales_hub", mrr="-5")]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "lines[1].mrr" in response.json()
+    assert snapshot() == before
+    # the link sent to the customer still works
+    assert api_as(None).post(
+        f"/api/v1/poi/{world.token}/", {"decision": "approve"}
+    ).status_code == (200)
