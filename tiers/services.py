@@ -48,6 +48,11 @@ from .selectors import rule_set_in_force
 #: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
 DEFAULT_CHUNK_SIZE = 2000
 
+# Every list of organisation ids is cast to bigint[]: psycopg sends small ids as smallint[],
+# and `bigint = ANY(smallint[])` cannot be hashed, so each of 400 000 associations would scan
+# the chunk's 2 000 ids one by one (seconds a chunk at the vendor's scale, see
+# docs/PERFORMANCE.md).
+
 #: Sold associations held on the run date: (organisation_id, customer_id, product_line_id,
 #: kind in sourced/assisted). The kind is the motion of the deal that created the association
 #: (SPEC 4). An association counts from its close date on, so re-running a past date (or a
@@ -59,7 +64,7 @@ SOLD_ASSOCIATIONS_SQL = f"""
                WHEN '{Motion.PARTNER_ASSISTED.value}' THEN '{rules.LineKind.ASSISTED.value}'
            END AS kind
     FROM {SoldAssociation._meta.db_table} sa
-    WHERE sa.organisation_id = ANY(%(org_ids)s) AND sa.close_date <= %(as_of)s
+    WHERE sa.organisation_id = ANY(%(org_ids)s::bigint[]) AND sa.close_date <= %(as_of)s
 """  # noqa: S608  (built from constants only, never input)
 #: Where the assessments' sold lines come from (recorded on each assessment and run).
 SOLD_SOURCE: str = SoldSource.ASSOCIATIONS.value
@@ -71,7 +76,9 @@ SOLD_SOURCE: str = SoldSource.ASSOCIATIONS.value
 _LINES_SQL = """
 CREATE TEMPORARY TABLE tiers_run_lines ON COMMIT DROP AS
 WITH
-month_lines AS (
+-- NOT MATERIALIZED: inlined, the planner reaches the chunk's lines through the indexes
+-- instead of building every line of every customer, chunk after chunk.
+month_lines AS NOT MATERIALIZED (
     -- MRR for a month is the version in effect on its first day (SPEC 3).
     SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
     FROM core_subscriptionversion v
@@ -79,7 +86,7 @@ month_lines AS (
     WHERE v.effective_from <= %(month)s
       AND (v.effective_until IS NULL OR v.effective_until > %(month)s)
 ),
-year_ago_lines AS (
+year_ago_lines AS NOT MATERIALIZED (
     SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
     FROM core_subscriptionversion v
     JOIN core_subscription s ON s.id = v.subscription_id
@@ -90,7 +97,7 @@ managed_customers AS (
     -- Eligible activity (not a login) in the window up to the run date (SPEC 4).
     SELECT DISTINCT a.organisation_id, a.customer_id
     FROM core_activity a
-    WHERE a.organisation_id = ANY(%(org_ids)s)
+    WHERE a.organisation_id = ANY(%(org_ids)s::bigint[])
       AND a.kind = ANY(%(eligible_kinds)s)
       AND a.occurred_at >= %(window_start)s
       AND a.occurred_at < %(window_end)s
@@ -141,7 +148,7 @@ lines AS (
     JOIN core_customer c ON c.id = sa.customer_id
     JOIN core_country co ON co.code = c.country_id
     JOIN core_currency cur ON cur.code = ml.currency_id
-    WHERE sa.organisation_id = ANY(%(org_ids)s) AND ml.mrr > 0
+    WHERE sa.organisation_id = ANY(%(org_ids)s::bigint[]) AND ml.mrr > 0
 )
 SELECT organisation_id, customer_id, product_line_id, kind, mrr_this_month,
        mrr_year_ago, currency, growth_market, CAST(points AS numeric(52, 40)) AS points
@@ -177,11 +184,11 @@ WITH
 book AS (
     SELECT sa.organisation_id, sa.customer_id
     FROM {SoldAssociation._meta.db_table} sa
-    WHERE sa.organisation_id = ANY(%(org_ids)s) AND sa.close_date <= %(year_ago)s
+    WHERE sa.organisation_id = ANY(%(org_ids)s::bigint[]) AND sa.close_date <= %(year_ago)s
     UNION
     SELECT a.organisation_id, a.customer_id
     FROM core_activity a
-    WHERE a.organisation_id = ANY(%(org_ids)s)
+    WHERE a.organisation_id = ANY(%(org_ids)s::bigint[])
       AND a.kind = ANY(%(eligible_kinds)s)
       AND a.occurred_at >= %(window_start)s
       AND a.occurred_at < %(window_end)s
@@ -319,6 +326,9 @@ def _assess_chunk(
     """Assess `organisations` (locked by the caller); return (assessed, tier changes)."""
     org_ids = [org.pk for org in organisations]
     with connection.cursor() as cursor:
+        # The lines statement is costed far above what it does, so PostgreSQL JIT-compiles it
+        # (2-3 s a chunk at 10 000 partners, more than it saves): off for this transaction.
+        cursor.execute("SET LOCAL jit = off")
         # A previous chunk of this transaction (nested in a caller's transaction) may have
         # left the table: ON COMMIT DROP only fires on a real commit.
         cursor.execute("DROP TABLE IF EXISTS tiers_run_lines")
