@@ -9,10 +9,10 @@ deal id, another partner, or anything that differs when others are on the same d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -51,6 +51,8 @@ from .forms import (
 from .models import Deal, Inquiry, Poi, QuoteVersion, Registration
 
 PAGE_SIZE = 25
+
+_T = TypeVar("_T")
 
 # Words for the codes the rules store (SPEC 5 and 6), shown on staff pages.
 RESOLUTION_WORDS = {
@@ -143,6 +145,29 @@ def _error_text(exc: ValidationError | StateConflict) -> str:
     return " ".join(str(m) for m in exc.messages)
 
 
+def _submit(
+    form: django_forms.BaseForm,
+    action: Callable[[dict[str, Any]], _T],
+    *,
+    on_error: Callable[[ValidationError], None] | None = None,
+) -> tuple[_T | None, str]:
+    """Run `action(form.cleaned_data)` if the form is valid: (its result, "") on success.
+    Otherwise the result is None (the services called this way never return None): a
+    ValidationError goes onto the form (`apply_errors`, or `on_error` when the keys need
+    mapping) and a StateConflict comes back as the message to show with the page."""
+    if form.is_valid():
+        try:
+            return action(form.cleaned_data), ""
+        except ValidationError as exc:
+            if on_error is None:
+                apply_errors(form, exc)
+            else:
+                on_error(exc)
+        except StateConflict as exc:
+            return None, exc.message
+    return None, ""
+
+
 def _page(request: HttpRequest, items: Any, param: str = "page") -> Any:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
 
@@ -175,21 +200,16 @@ def my_deals(request: HttpRequest) -> HttpResponse:
     countries = _countries()
     if request.method == "POST":
         form = CustomerForm(request.POST, countries=countries)
-        conflict = ""
-        if form.is_valid():
-            try:
-                registration = services.registration_create(actor=user, **form.cleaned_data)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            except StateConflict as exc:
-                conflict = exc.message
-            else:
-                messages.success(
-                    request,
-                    f"Deal registered on {registration.registered_domain}. The growth specialist "
-                    "of the customer's territory will approve or reject it.",
-                )
-                return redirect("deals-registration", pk=registration.pk)
+        registration, conflict = _submit(
+            form, lambda data: services.registration_create(actor=user, **data)
+        )
+        if registration is not None:
+            messages.success(
+                request,
+                f"Deal registered on {registration.registered_domain}. The growth specialist "
+                "of the customer's territory will approve or reject it.",
+            )
+            return redirect("deals-registration", pk=registration.pk)
         return _my_deals_page(request, user, form, error=conflict, status=400)
     return _my_deals_page(request, user, CustomerForm(countries=countries))
 
@@ -361,25 +381,21 @@ def registration_poi(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         is_provider=registration.organisation.kind == Organisation.Kind.PROVIDER,
     )
-    conflict = ""
-    if form.is_valid():
-        try:
-            services.manual_poi_create(
-                actor=user,
-                registration=registration,
-                product_lines=form.cleaned_data["lines"],
-                provides_onboarding=form.cleaned_data["provides_onboarding"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                "New proof-of-involvement link created: copy it and send it to the customer.",
-            )
-            return redirect("deals-registration", pk=registration.pk)
+    poi, conflict = _submit(
+        form,
+        lambda data: services.manual_poi_create(
+            actor=user,
+            registration=registration,
+            product_lines=data["lines"],
+            provides_onboarding=data["provides_onboarding"],
+        ),
+    )
+    if poi is not None:
+        messages.success(
+            request,
+            "New proof-of-involvement link created: copy it and send it to the customer.",
+        )
+        return redirect("deals-registration", pk=registration.pk)
     return _registration_page(
         request, registration, overrides={"manual_poi_form": form}, error=conflict, status=400
     )
@@ -390,23 +406,19 @@ def registration_poi(request: HttpRequest, pk: int) -> HttpResponse:
 def registration_referral(request: HttpRequest, pk: int) -> HttpResponse:
     user, registration = _own_registration(request, pk)
     form = ReferralForm(request.POST)
-    conflict = ""
-    if form.is_valid():
-        try:
-            services.referral_create(
-                actor=user, registration=registration, partner_id=form.cleaned_data["partner"]
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                f"Referral recorded. Partner #{form.cleaned_data['partner']} must now acknowledge "
-                "in its portal that it is the secondary partner.",
-            )
-            return redirect("deals-registration", pk=registration.pk)
+    referred, conflict = _submit(
+        form,
+        lambda data: services.referral_create(
+            actor=user, registration=registration, partner_id=data["partner"]
+        ),
+    )
+    if referred is not None:
+        messages.success(
+            request,
+            f"Referral recorded. Partner #{form.cleaned_data['partner']} must now acknowledge "
+            "in its portal that it is the secondary partner.",
+        )
+        return redirect("deals-registration", pk=registration.pk)
     return _registration_page(
         request, registration, overrides={"referral_form": form}, error=conflict, status=400
     )
@@ -417,19 +429,15 @@ def registration_referral(request: HttpRequest, pk: int) -> HttpResponse:
 def registration_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     user, registration = _own_registration(request, pk)
     form = AcknowledgeForm(request.POST)
-    conflict = ""
-    if form.is_valid():
-        try:
-            services.secondary_acknowledge(
-                actor=user, registration=registration, statement=form.cleaned_data["statement"]
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(request, "Acknowledgement recorded: you are on this deal.")
-            return redirect("deals-registration", pk=registration.pk)
+    acknowledged, conflict = _submit(
+        form,
+        lambda data: services.secondary_acknowledge(
+            actor=user, registration=registration, statement=data["statement"]
+        ),
+    )
+    if acknowledged is not None:
+        messages.success(request, "Acknowledgement recorded: you are on this deal.")
+        return redirect("deals-registration", pk=registration.pk)
     return _registration_page(
         request, registration, overrides={"acknowledge_form": form}, error=conflict, status=400
     )
@@ -443,17 +451,13 @@ def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(user, Action.DEAL_REGISTER, inquiry.registration.organisation)
     registration = selectors.get_registration(user, inquiry.registration_id)
     form = AnswerForm(request.POST, auto_id=f"id_inquiry{inquiry.pk}_%s")
-    conflict = ""
-    if form.is_valid():
-        try:
-            services.inquiry_answer(actor=user, inquiry=inquiry, answer=form.cleaned_data["answer"])
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(request, "Answer sent to the growth specialist.")
-            return redirect("deals-registration", pk=registration.pk)
+    answered, conflict = _submit(
+        form,
+        lambda data: services.inquiry_answer(actor=user, inquiry=inquiry, answer=data["answer"]),
+    )
+    if answered is not None:
+        messages.success(request, "Answer sent to the growth specialist.")
+        return redirect("deals-registration", pk=registration.pk)
     return _registration_page(
         request,
         registration,
@@ -547,19 +551,12 @@ def deal_create(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     access.require(user, Action.DEAL_MANAGE)
     form = CustomerForm(request.POST, countries=_countries(), auto_id="id_new_%s")
-    conflict = ""
-    if form.is_valid():
-        try:
-            deal = services.deal_create(actor=user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request, f"Deal opened on {deal.customer.domain}. Invite partners and quote it."
-            )
-            return redirect("deals-deal", pk=deal.pk)
+    deal, conflict = _submit(form, lambda data: services.deal_create(actor=user, **data))
+    if deal is not None:
+        messages.success(
+            request, f"Deal opened on {deal.customer.domain}. Invite partners and quote it."
+        )
+        return redirect("deals-deal", pk=deal.pk)
     return _workspace_page(request, user, create_form=form, error=conflict, status=400)
 
 
@@ -572,29 +569,25 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(user, Action.DEAL_MANAGE)
     form = DecisionForm(request.POST, auto_id=f"id_decide{registration.pk}_%s")
     from_deal = request.POST.get("from") == "deal"
-    conflict = ""
-    if form.is_valid():
+    decided, conflict = _submit(
+        form,
+        lambda data: services.registration_decide(
+            actor=user,
+            registration=registration,
+            approve=data["decision"] == "approve",
+            note=data["note"],
+        ),
+    )
+    if decided is not None:
         approve = form.cleaned_data["decision"] == "approve"
-        try:
-            services.registration_decide(
-                actor=user,
-                registration=registration,
-                approve=approve,
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                f"{'Approved' if approve else 'Rejected'} {registration.organisation.name} on "
-                f"{registration.registered_domain}.",
-            )
-            if from_deal:
-                return redirect("deals-deal", pk=registration.deal_id)
-            return redirect("deals-workspace")
+        messages.success(
+            request,
+            f"{'Approved' if approve else 'Rejected'} {registration.organisation.name} on "
+            f"{registration.registered_domain}.",
+        )
+        if from_deal:
+            return redirect("deals-deal", pk=registration.deal_id)
+        return redirect("deals-workspace")
     if from_deal:
         return _deal_page(
             request,
@@ -806,23 +799,17 @@ def deal_invite(request: HttpRequest, pk: int) -> HttpResponse:
     user, deal = _deal_for_action(request, pk, Action.DEAL_MANAGE)
     partners = list(access.visible_organisations(user).order_by("name").values_list("pk", "name"))
     form = InviteForm(request.POST, partners=partners)
-    conflict = ""
-    if form.is_valid():
-        try:
-            registration = services.invitation_create(
-                actor=user, deal=deal, partner_id=form.cleaned_data["partner"]
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                f"{registration.organisation.name} invited: it has until "
-                f"{registration.expires_at:%d %b %Y %H:%M} UTC to accept.",
-            )
-            return redirect("deals-deal", pk=deal.pk)
+    registration, conflict = _submit(
+        form,
+        lambda data: services.invitation_create(actor=user, deal=deal, partner_id=data["partner"]),
+    )
+    if registration is not None:
+        messages.success(
+            request,
+            f"{registration.organisation.name} invited: it has until "
+            f"{registration.expires_at:%d %b %Y %H:%M} UTC to accept.",
+        )
+        return redirect("deals-deal", pk=deal.pk)
     return _deal_page(
         request, user, deal.pk, overrides={"invite_form": form}, error=conflict, status=400
     )
@@ -847,34 +834,36 @@ def deal_quote(request: HttpRequest, pk: int) -> HttpResponse:
     overrides = {"formset": formset, "quote_form": quote_form}
     if adding:
         return _deal_page(request, user, deal.pk, overrides=overrides)
+    quote: QuoteVersion | None = None
     conflict = ""
-    if formset.is_valid() and quote_form.is_valid():
+    if formset.is_valid():
         rows = [(index, form.as_line()) for index, form in enumerate(formset.forms)]
         kept = [(index, line) for index, line in rows if line is not None]
-        try:
-            quote = services.quote_save(
+        quote, conflict = _submit(
+            quote_form,
+            lambda data: services.quote_save(
                 actor=user,
                 deal=deal,
                 lines=[line for _, line in kept],
-                expected_close_date=quote_form.cleaned_data.get("expected_close_date"),
-            )
-        except ValidationError as exc:
-            _apply_line_errors(exc, formset, quote_form, [index for index, _ in kept])
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            links = quote.pois.count()
-            messages.success(
-                request,
-                f"Quote version {quote.number} saved. "
-                + (
-                    f"{links} proof-of-involvement link{'s' if links != 1 else ''} generated: "
-                    "send each partner its link (below) or let the partners send theirs."
-                    if links
-                    else "No partner is active on the deal yet, so no POI link was generated."
-                ),
-            )
-            return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#pois")
+                expected_close_date=data.get("expected_close_date"),
+            ),
+            on_error=lambda exc: _apply_line_errors(
+                exc, formset, quote_form, [index for index, _ in kept]
+            ),
+        )
+    if quote is not None:
+        links = quote.pois.count()
+        messages.success(
+            request,
+            f"Quote version {quote.number} saved. "
+            + (
+                f"{links} proof-of-involvement link{'s' if links != 1 else ''} generated: "
+                "send each partner its link (below) or let the partners send theirs."
+                if links
+                else "No partner is active on the deal yet, so no POI link was generated."
+            ),
+        )
+        return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#pois")
     return _deal_page(request, user, deal.pk, overrides=overrides, error=conflict, status=400)
 
 
@@ -914,29 +903,25 @@ def deal_close(request: HttpRequest, pk: int) -> HttpResponse:
             request, user, deal.pk, error="Save a quote before closing the deal.", status=400
         )
     form = _close_form(detail, detail.registrations.all(), quotes[0], data=request.POST)
-    conflict = ""
-    if form.is_valid():
-        lines = form.lines()
-        try:
-            closed = services.deal_close(
-                actor=user,
-                deal=deal,
-                purchase_domain=form.cleaned_data["purchase_domain"],
-                close_date=form.cleaned_data["close_date"],
-                lines=lines,
-                onboarding_partner=form.cleaned_data["onboarding_partner"] or None,
-            )
-        except ValidationError as exc:
-            _apply_close_errors(exc, form, lines)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                "Deal closed. "
-                f"{RESOLUTION_WORDS.get(closed.resolution_rule, closed.resolution_rule)}.",
-            )
-            return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#resolution")
+    lines = form.lines() if form.is_valid() else []
+    closed, conflict = _submit(
+        form,
+        lambda data: services.deal_close(
+            actor=user,
+            deal=deal,
+            purchase_domain=data["purchase_domain"],
+            close_date=data["close_date"],
+            lines=lines,
+            onboarding_partner=data["onboarding_partner"] or None,
+        ),
+        on_error=lambda exc: _apply_close_errors(exc, form, lines),
+    )
+    if closed is not None:
+        messages.success(
+            request,
+            f"Deal closed. {RESOLUTION_WORDS.get(closed.resolution_rule, closed.resolution_rule)}.",
+        )
+        return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#resolution")
     return _deal_page(
         request, user, deal.pk, overrides={"close_form": form}, error=conflict, status=400
     )
@@ -973,29 +958,22 @@ def deal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         tied=_tied_choices(deal, by_id),
         auto_id=f"id_tie{deal.pk}_%s" if from_ties else "id_%s",
     )
-    conflict = ""
-    if form.is_valid():
-        try:
-            decided = services.deal_decide(
-                actor=user,
-                deal=deal,
-                registration_id=form.cleaned_data["registration"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            winner = by_id.get(decided.winner_id or 0)
-            credited = winner.organisation.name if winner else "the chosen partner"
-            messages.success(
-                request,
-                f"Decision recorded: {credited} is credited on {deal.customer.domain}.",
-            )
-            if from_ties:
-                return redirect("deals-ties")
-            return redirect("deals-deal", pk=deal.pk)
+    decided, conflict = _submit(
+        form,
+        lambda data: services.deal_decide(
+            actor=user, deal=deal, registration_id=data["registration"], reason=data["reason"]
+        ),
+    )
+    if decided is not None:
+        winner = by_id.get(decided.winner_id or 0)
+        credited = winner.organisation.name if winner else "the chosen partner"
+        messages.success(
+            request,
+            f"Decision recorded: {credited} is credited on {deal.customer.domain}.",
+        )
+        if from_ties:
+            return redirect("deals-ties")
+        return redirect("deals-deal", pk=deal.pk)
     if from_ties:
         return _ties_page(request, user, forms={deal.pk: form}, error=conflict, status=400)
     return _deal_page(
@@ -1011,24 +989,20 @@ def inquiry_ask(request: HttpRequest, pk: int) -> HttpResponse:
     registration = selectors.get_registration(user, pk)
     access.require(user, Action.DEAL_MANAGE)
     form = AskForm(request.POST, auto_id=f"id_ask{registration.pk}_%s")
-    conflict = ""
-    if form.is_valid():
-        try:
-            inquiry = services.inquiry_ask(
-                actor=user, registration=registration, question=form.cleaned_data["question"]
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except StateConflict as exc:
-            conflict = exc.message
-        else:
-            messages.success(
-                request,
-                f"Question sent to {registration.organisation.name}: the answer is due by "
-                f"{inquiry.answer_due_at:%a %d %b %Y %H:%M} UTC.",
-            )
-            url = reverse("deals-deal", kwargs={"pk": registration.deal_id})
-            return redirect(f"{url}#registration-{registration.pk}")
+    inquiry, conflict = _submit(
+        form,
+        lambda data: services.inquiry_ask(
+            actor=user, registration=registration, question=data["question"]
+        ),
+    )
+    if inquiry is not None:
+        messages.success(
+            request,
+            f"Question sent to {registration.organisation.name}: the answer is due by "
+            f"{inquiry.answer_due_at:%a %d %b %Y %H:%M} UTC.",
+        )
+        url = reverse("deals-deal", kwargs={"pk": registration.deal_id})
+        return redirect(f"{url}#registration-{registration.pk}")
     return _deal_page(
         request,
         user,

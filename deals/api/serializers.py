@@ -82,8 +82,9 @@ class PoiOut(serializers.ModelSerializer):
 
     class Meta:
         model = Poi
+        # No POI id: POIs of one quote are created together, so consecutive ids would let a
+        # partner infer that others are on the deal.
         fields = [
-            "id",
             "registration",
             "quote_version",
             "kind",

@@ -89,6 +89,7 @@ def test_partner_sourced_single_candidate_wins_and_gets_associations(cast: Cast)
     assoc = api_as(cast.admin_a).get(f"/api/v1/partners/{cast.org_a.pk}/associations/")
     assert assoc.status_code == 200
     assert len(assoc.json()["results"]) == 2
-    assert Poi.objects.get(pk=poi["id"]).status == "approved"
+    assert "id" not in poi  # consecutive POI ids would hint at other partners
+    assert Poi.objects.get(registration=registration, quote__number=1).status == "approved"
     assert Deal.objects.get(pk=deal.pk).close_date == timezone.localdate()
     assert isinstance(Deal.objects.get(pk=deal.pk).close_date, date)

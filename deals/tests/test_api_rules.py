@@ -490,7 +490,7 @@ def test_manual_poi_only_after_the_customer_rejected_the_auto_one(cast: Cast) ->
         ["sales_hub"],
     )
     assert created["provides_onboarding"] is True
-    assert poi(cast.admin_a, registration_id)["id"] == created["id"]
+    assert poi(cast.admin_a, registration_id) == created  # the manual POI is the current one
     # it is the live one now: no second manual POI while it is pending
     field_error(
         manual_poi(cast.admin_a, registration_id, ["sales_hub"]),

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 
 from deals.models import Deal, Registration, SoldAssociation, Territory
-from partnerportal.core.models import User
+from partnerportal.core.models import Organisation, User
 from tests.cast import Cast, browser_as
+from tiers.models import TierAssessment
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,9 @@ def test_seed_demo_shows_deals_in_every_state_and_is_idempotent(
     first = capsys.readouterr().out
     assert "Loaded 9 demo deals" in first
     assert "/poi/" in first  # a customer POI link to try
+    assert "Ran the re-tiering for" in first
+    northwind = Organisation.objects.get(name="Northwind Digital")
+    assert TierAssessment.objects.filter(organisation=northwind).count() >= 2
     statuses = set(Registration.objects.values_list("status", flat=True))
     assert {"pending_approval", "rejected", "approved", "invited", "lapsed", "accepted"} <= statuses
     rules = set(Deal.objects.exclude(resolution_rule="").values_list("resolution_rule", flat=True))
@@ -31,7 +35,9 @@ def test_seed_demo_shows_deals_in_every_state_and_is_idempotent(
     }
     counts = (Deal.objects.count(), Registration.objects.count(), SoldAssociation.objects.count())
     call_command("seed_demo")
-    assert "Demo deals already loaded" in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "Demo deals already loaded" in second
+    assert "Demo tier assessments already exist" in second
     assert (
         Deal.objects.count(),
         Registration.objects.count(),

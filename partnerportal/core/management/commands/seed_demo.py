@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand
 
 from deals.demo import seed_demo_deals
 from partnerportal.core.demo import DEMO_PASSWORD, demo_sign_ins, seed_demo
+from tiers.demo import seed_demo_assessments
 
 
 class Command(BaseCommand):
     help = "Load the demo program (idempotent) and print the demo sign-ins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for line in [*seed_demo(), *seed_demo_deals()]:
+        for line in [*seed_demo(), *seed_demo_deals(), *seed_demo_assessments()]:
             self.stdout.write(line)
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, what in demo_sign_ins():
