@@ -187,6 +187,11 @@ SPECTACULAR_SETTINGS = {
         "TierLineKindEnum": "tiers.models.TierAssessmentLine.Kind",
         "TierRunTriggerEnum": "tiers.models.TierRun.Trigger",
         "SoldSourceEnum": "tiers.models.SoldSource",
+        "MotionEnum": "deals.models.Motion",
+        "DealStatusEnum": "deals.models.Deal.Status",
+        "RegistrationStatusEnum": "deals.models.Registration.Status",
+        "PoiStatusEnum": "deals.models.Poi.Status",
+        "PoiKindEnum": "deals.models.Poi.Kind",
     },
 }
 
