@@ -238,7 +238,7 @@ class ReferralForm(forms.Form):
     partner = forms.IntegerField(
         label="Partner id to refer",
         min_value=1,
-        help_text="The partner's id in the portal (ask them: it is on their home page).",
+        help_text="Ask the partner: each partner sees its own id on its My deals page.",
     )
 
 

@@ -279,7 +279,7 @@ def _registration_page(
     overrides = overrides or {}
     now = _now()
     deal = registration.deal
-    pois = list(registration.pois.select_related("quote").order_by("-created_at", "-id"))
+    pois = list(registration.pois.order_by("-created_at", "-id"))
     poi = _current_poi(pois)
     quote = selectors.current_quote(deal)
     quote_lines = [
@@ -667,8 +667,7 @@ def _deal_page(
                 ask_form=(
                     ask_forms.get(registration.pk) or AskForm(auto_id=f"id_ask{registration.pk}_%s")
                 )
-                if access.can(user, Action.DEAL_MANAGE)
-                and registration.status in Registration.OPEN_STATUSES
+                if can_manage and registration.status in Registration.OPEN_STATUSES
                 else None,
             )
         )

@@ -565,3 +565,32 @@ def test_the_nav_links_each_role_to_its_deal_pages(cast: Cast, who: str, links: 
     page = browser_as(cast.people()[who]).get("/").content.decode()
     for label in ("My deals", "Deals workspace", "Ties to decide"):
         assert (f">{label}</a>" in page) == (label in links), label
+
+
+def test_garbage_input_is_a_400_never_a_500(cast: Cast) -> None:
+    mine = quoted_deal(cast, "acme.example")
+    tie = tied_deal(cast, "tie.example")
+    gs, ops, partner = browser_as(cast.gs), browser_as(cast.ops), browser_as(cast.admin_a)
+    garbage = {"lines-TOTAL_FORMS": "x", "lines-0-mrr": "1e999", "close_date": "31/02/2026"}
+    for client, url, data in [
+        (gs, f"/deals/{mine.deal_id}/quote/", {}),
+        (gs, f"/deals/{mine.deal_id}/quote/", garbage),
+        (gs, f"/deals/{mine.deal_id}/close/", garbage),
+        (
+            gs,
+            f"/deals/{mine.deal_id}/close/",
+            {"buy_marketing_hub": "on", "mrr_marketing_hub": "-1"},
+        ),
+        (gs, f"/deals/{mine.deal_id}/invite/", {"partner": "nope"}),
+        (gs, "/deals/new/", {"customer_domain": "a" * 400, "country": "ZZ"}),
+        (gs, f"/deals/registrations/{mine.pk}/decide/", {"decision": "maybe"}),
+        (gs, f"/deals/registrations/{mine.pk}/inquiries/", {}),
+        (ops, f"/deals/{tie.pk}/decide/", {"registration": "x", "reason": "r", "from": "ties"}),
+        (partner, "/deals/", {"customer_domain": "acme.example", "country": "GB"}),
+        (partner, f"/deals/registrations/{mine.pk}/poi/", {"lines": ["nope"]}),
+        (partner, f"/deals/registrations/{mine.pk}/referral/", {"partner": "-3"}),
+        (partner, f"/deals/registrations/{mine.pk}/acknowledge/", {"statement": "x"}),
+        (partner, f"/deals/registrations/{mine.pk}/accept/", {}),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, data, response.status_code)
