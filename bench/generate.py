@@ -66,7 +66,7 @@ WHOLE_UNIT_CURRENCIES = ("JPY", "COP")
 
 #: Tables emptied before generating (CASCADE reaches whatever references them).
 WIPED_TABLES = [
-    "tiers_tierassessmentline",
+    "tiers_tierassessmentlines",
     "tiers_tierassessment",
     "deals_soldassociation",
     "deals_registration",
@@ -447,7 +447,7 @@ ANALYZED_TABLES = [
     "deals_registration",
     "deals_soldassociation",
     "tiers_tierassessment",
-    "tiers_tierassessmentline",
+    "tiers_tierassessmentlines",
 ]
 
 

@@ -25,7 +25,7 @@ def main() -> None:
     require_bench_database(i_know=args.i_know)
 
     from django.db import connection
-    from django.db.models import Count
+    from django.db.models import F
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -37,8 +37,8 @@ def main() -> None:
     )
     largest = (
         TierAssessment.objects.filter(as_of=args.as_of)
-        .annotate(line_count=Count("lines"))
-        .order_by("-line_count")
+        .annotate(line_count=F("line_set__count"))
+        .order_by(F("line_count").desc(nulls_last=True))
         .first()
     )
     if largest is None:

@@ -96,14 +96,16 @@ def _label(sql: str) -> str:
     """A short, stable name for a statement (its verb and main table)."""
     text = re.sub(r"\s+", " ", sql).strip()
     patterns = [
-        (r"^CREATE TEMPORARY TABLE (\w+)", "CREATE TEMP {0} (the lines)"),
+        (r"^CREATE TEMPORARY TABLE (\w+)", "CREATE TEMP {0} (points and lines)"),
         (r"^INSERT INTO \"?(\w+)\"?", "INSERT {0}"),
+        (r"^WITH decided AS .* INSERT INTO (\w+)", "INSERT {0}"),
         (r"^UPDATE \"?(\w+)\"?", "UPDATE {0}"),
         (r"^DELETE FROM \"?(\w+)\"?", "DELETE {0}"),
         (r"^DROP TABLE (.*)", "DROP TABLE {0}"),
         (r"^SELECT pg_advisory_xact_lock", "SELECT advisory lock"),
+        (r"^SELECT set_config\('default_toast_compression'", "SET lz4 compression"),
         (r"^WITH book AS", "SELECT elite retention"),
-        (r"^SELECT organisation_id, kind, SUM\(points\) FROM tiers_run_lines", "SELECT sums"),
+        (r"^SELECT organisation_id, sourced, assisted, managed FROM", "SELECT sums"),
         (r"^SELECT .* FROM \"?(\w+)\"?", "SELECT {0}"),
     ]
     for pattern, label in patterns:
@@ -130,7 +132,7 @@ def timed_statements(stats: StatementStats, *, explain_first: bool) -> Iterator[
         label = _label(sql)
         start = time.perf_counter()
         try:
-            heavy = label.startswith(("CREATE TEMP", "INSERT tiers_tierassessmentline"))
+            heavy = label.startswith(("CREATE TEMP", "INSERT tiers_tierassessmentlines"))
             if explain_first and heavy and label not in explained and not many:
                 explained.add(label)
                 cursor = context["cursor"]
@@ -180,7 +182,7 @@ def undo_run(as_of: date) -> int:
         )
         cursor.execute(
             """
-            DELETE FROM tiers_tierassessmentline
+            DELETE FROM tiers_tierassessmentlines
             WHERE assessment_id IN (SELECT id FROM tiers_tierassessment WHERE as_of = %s)
             """,
             [as_of],
@@ -190,7 +192,7 @@ def undo_run(as_of: date) -> int:
     if not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) tiers_tierassessment")
-            cursor.execute("VACUUM (ANALYZE) tiers_tierassessmentline")
+            cursor.execute("VACUUM (ANALYZE) tiers_tierassessmentlines")
     return removed
 
 
@@ -297,7 +299,8 @@ def benchmark(
 
     assessments = TierAssessment.objects.filter(as_of=as_of)
     by_kind = _count_by(
-        "tiers_tierassessmentline l JOIN tiers_tierassessment a ON a.id = l.assessment_id",
+        "tiers_tierassessmentlines s JOIN tiers_tierassessment a ON a.id = s.assessment_id"
+        " CROSS JOIN LATERAL unnest(s.kinds) AS l(kind)",
         "l.kind",
         as_of,
     )

@@ -9,17 +9,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from partnerportal.core.admin import OpsAdmin, is_ops
 
-from . import rules
-from .models import (
-    EliteInvitation,
-    TierAssessment,
-    TierAssessmentLine,
-    TierRuleSet,
-    TierTarget,
-)
+from . import rules, selectors
+from .models import EliteInvitation, TierAssessment, TierRuleSet, TierTarget
+
+#: Lines shown on an assessment's admin page.
+ADMIN_LINES = 200
 
 
 class TierTargetFormSet(BaseInlineFormSet):
@@ -78,32 +76,6 @@ class TierRuleSetAdmin(OpsAdmin):
         return super().has_change_permission(request, obj)
 
 
-LINE_FIELDS = (
-    "kind",
-    "customer",
-    "product_line",
-    "mrr_this_month",
-    "mrr_year_ago",
-    "currency",
-    "growth_market",
-    "points",
-)
-
-
-class TierAssessmentLineInline(admin.TabularInline):
-    model = TierAssessmentLine
-    extra = 0
-    can_delete = False
-    fields = LINE_FIELDS
-    readonly_fields = LINE_FIELDS
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(TierAssessment)
 class TierAssessmentAdmin(OpsAdmin):
     list_display = [
@@ -120,7 +92,44 @@ class TierAssessmentAdmin(OpsAdmin):
     list_filter = ["as_of", "tier_after", "at_risk", "elite_qualified"]
     search_fields = ["organisation__name"]
     list_select_related = ["organisation"]
-    inlines = [TierAssessmentLineInline]
+    readonly_fields = ["contributing_lines"]
+
+    @admin.display(description="Contributing lines")
+    def contributing_lines(self, obj: TierAssessment) -> str:
+        """The assessment's lines (the first `ADMIN_LINES`; all are on the partner's tier page
+        and in its CSV)."""
+        if obj.pk is None:
+            return "—"
+        lines = selectors.assessment_lines(obj)
+        shown = lines[:ADMIN_LINES]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
+            (
+                (
+                    line.get_kind_display(),
+                    line.customer.domain,
+                    line.product_line.name,
+                    line.mrr_this_month,
+                    "—" if line.mrr_year_ago is None else line.mrr_year_ago,
+                    line.currency,
+                    "yes" if line.growth_market else "no",
+                    rules.settle_points(line.points),
+                )
+                for line in shown
+            ),
+        )
+        more = lines.count() - len(shown) if len(shown) == ADMIN_LINES else 0
+        return format_html(
+            "<table><thead><tr><th>Kind</th><th>Customer</th><th>Product line</th>"
+            "<th>MRR this month</th><th>MRR a year ago</th><th>Currency</th>"
+            "<th>Growth market</th><th>Points</th></tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            format_html("<p>… and {} more: see the partner's tier page and its CSV.</p>", more)
+            if more
+            else "",
+        )
 
 
 @admin.register(EliteInvitation)

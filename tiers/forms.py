@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 
-from .models import TierAssessmentLine
+from .models import LineKind
 
 Choices = Sequence[tuple[str, str]]
 
@@ -26,7 +26,7 @@ class LineFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="Kind",
         required=False,
-        choices=[("", "All kinds"), *TierAssessmentLine.Kind.choices],
+        choices=[("", "All kinds"), *LineKind.choices],
         error_messages={"invalid_choice": "“%(value)s” is not a kind of line: showing all kinds."},
     )
     product_line = forms.ChoiceField(
@@ -64,8 +64,8 @@ class WhatIfForm(forms.Form):
 
     kind = forms.ChoiceField(
         label="Kind of MRR",
-        choices=TierAssessmentLine.Kind.choices,
-        initial=TierAssessmentLine.Kind.SOURCED,
+        choices=LineKind.choices,
+        initial=LineKind.SOURCED,
         error_messages={
             "required": "Choose the kind of MRR: Partner Sourced, Partner Assisted or Managed.",
             "invalid_choice": "“%(value)s” is not a kind of MRR: choose Partner Sourced, Partner "

@@ -7,11 +7,13 @@ here into `rules.RuleSet` values, and `services.tier_run` writes the assessments
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
-from partnerportal.core.models import Customer, Organisation, ProductLine
+from partnerportal.core.models import Organisation
 
 from . import rules
 
@@ -199,44 +201,98 @@ class TierAssessment(models.Model):
         return f"{self.organisation_id} on {self.as_of.isoformat()}: {self.tier_after}"
 
 
-class TierAssessmentLine(models.Model):
-    """One (customer, product line) that earned points in an assessment, and how."""
+class LineKind(models.TextChoices):
+    """How a contributing line earned its points (SPEC 4)."""
 
-    class Kind(models.TextChoices):
-        SOURCED = rules.LineKind.SOURCED.value, "Partner Sourced"
-        ASSISTED = rules.LineKind.ASSISTED.value, "Partner Assisted"
-        MANAGED = rules.LineKind.MANAGED.value, "Managed"
+    SOURCED = rules.LineKind.SOURCED.value, "Partner Sourced"
+    ASSISTED = rules.LineKind.ASSISTED.value, "Partner Assisted"
+    MANAGED = rules.LineKind.MANAGED.value, "Managed"
 
-    assessment = models.ForeignKey(TierAssessment, on_delete=models.CASCADE, related_name="lines")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+
+def _cardinality(field: str) -> Func:
+    return Func(F(field), function="cardinality", output_field=models.IntegerField())
+
+
+#: The per-line arrays of `TierAssessmentLines`, in the order the run writes them.
+LINE_ARRAYS = (
+    "customer_ids",
+    "product_line_ids",
+    "kinds",
+    "mrr_this_month",
+    "mrr_year_ago",
+    "currencies",
+    "growth_markets",
+    "points",
+)
+
+
+class TierAssessmentLines(models.Model):
+    """The contributing lines of one assessment (SPEC 4): every (customer, product line, kind)
+    that earned points, and how. Read them through `selectors.assessment_lines`.
+
+    Stored column-wise in the assessment's own row: element i of every array is line i
+    (customer, product line, kind, MRR this month and a year ago, currency, growth market,
+    points). A run writes a month's lines for every partner at once, half a million at the
+    vendor's scale; as one row per line with its indexes and reference checks that writing
+    cost more than the whole computation, as one row per assessment it costs a tenth of a
+    second (docs/PERFORMANCE.md, docs/decisions.md). The lines are a snapshot: written once
+    with their assessment, in its transaction, never changed, and they cannot outlive it.
+
+    Each (customer, product line, kind) appears once: the run builds managed lines from
+    distinct (partner, customer) activity pairs and one subscription per customer and
+    product line, and sold lines from sold associations, unique per customer and product line.
+    """
+
+    assessment = models.OneToOneField(
+        TierAssessment, primary_key=True, on_delete=models.CASCADE, related_name="line_set"
+    )
+    count = models.PositiveIntegerField()
+    customer_ids = ArrayField(models.BigIntegerField())
     # Always set: managed credit is recorded per subscription line too, because a customer's
     # lines may be billed in different currencies and each converts on its own.
-    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    mrr_this_month = models.DecimalField(max_digits=14, decimal_places=2)
+    product_line_ids = ArrayField(models.CharField(max_length=40))
+    kinds = ArrayField(models.CharField(max_length=20, choices=LineKind.choices))
+    mrr_this_month = ArrayField(models.DecimalField(max_digits=14, decimal_places=2))
     # Sold lines only (their points are on growth over this); null for managed lines.
-    mrr_year_ago = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3)
-    growth_market = models.BooleanField()
-    points = models.DecimalField(max_digits=LINE_POINTS_DIGITS, decimal_places=LINE_POINTS_PLACES)
+    mrr_year_ago = ArrayField(models.DecimalField(max_digits=14, decimal_places=2, null=True))
+    currencies = ArrayField(models.CharField(max_length=3))
+    growth_markets = ArrayField(models.BooleanField())
+    points = ArrayField(
+        models.DecimalField(max_digits=LINE_POINTS_DIGITS, decimal_places=LINE_POINTS_PLACES)
+    )
 
     class Meta:
-        ordering = ["assessment_id", "kind", "customer_id", "product_line_id"]
+        verbose_name = "tier assessment lines"
+        verbose_name_plural = "tier assessment lines"
         constraints = [
-            models.UniqueConstraint(
-                fields=["assessment", "customer", "product_line", "kind"],
-                name="tierassessmentline_one_per_line_kind",
-            ),
-            models.CheckConstraint(condition=Q(points__gte=0), name="tierline_points_not_negative"),
+            # Every array holds one element per line.
             models.CheckConstraint(
-                condition=Q(kind="managed", mrr_year_ago__isnull=True)
-                | (~Q(kind="managed") & Q(mrr_year_ago__isnull=False)),
-                name="tierline_year_ago_iff_sold",
+                condition=Q(*(Exact(_cardinality(name), F("count")) for name in LINE_ARRAYS)),
+                name="tierlines_arrays_one_element_per_line",
+            ),
+            # No null element but a managed line's year-ago MRR (checked per line by the
+            # run's SQL and by the tests; an array cannot say "null iff managed" here).
+            models.CheckConstraint(
+                condition=Q(
+                    *(
+                        IsNull(
+                            Func(
+                                F(name),
+                                Value(None),
+                                function="array_position",
+                                output_field=models.IntegerField(),
+                            ),
+                            True,
+                        )
+                        for name in ("customer_ids", "kinds", "mrr_this_month", "points")
+                    )
+                ),
+                name="tierlines_no_null_elements",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.customer_id}/{self.product_line_id}: {self.points}"
+        return f"{self.count} lines of assessment {self.assessment_id}"
 
 
 class EliteInvitation(models.Model):

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, overload
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from partnerportal.core.access import scope_to_user
-from partnerportal.core.models import Currency, Organisation, User
+from partnerportal.core.models import (
+    Country,
+    Currency,
+    Customer,
+    Organisation,
+    ProductLine,
+    User,
+)
 
 from . import rules
-from .models import TierAssessment, TierAssessmentLine, TierRuleSet, TierRun
+from .models import LineKind, TierAssessment, TierAssessmentLines, TierRuleSet, TierRun
 
 
 @dataclass(frozen=True)
@@ -82,10 +92,184 @@ def tier_assessments(user: User) -> QuerySet[TierAssessment]:
     ).order_by("organisation_id", "-as_of")
 
 
-def assessment_lines(assessment: TierAssessment) -> QuerySet[TierAssessmentLine]:
+@dataclass(frozen=True)
+class CustomerRef:
+    id: int
+    name: str
+    domain: str
+    country_id: str
+    country_name: str
+
+
+@dataclass(frozen=True)
+class ProductLineRef:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ContributingLine:
+    """One line of an assessment (`TierAssessmentLines`), with its customer and product line."""
+
+    customer: CustomerRef
+    product_line: ProductLineRef
+    kind: str
+    mrr_this_month: Decimal
+    mrr_year_ago: Decimal | None
+    currency: str
+    growth_market: bool
+    points: Decimal
+
+    @property
+    def product_line_id(self) -> str:
+        return self.product_line.code
+
+    def get_kind_display(self) -> str:
+        return str(LineKind(self.kind).label)
+
+
+# The lines of one assessment as rows: element i of every array is line i.
+_LINES_FROM = f"""
+FROM {TierAssessmentLines._meta.db_table} s
+CROSS JOIN LATERAL unnest(s.customer_ids, s.product_line_ids, s.kinds, s.mrr_this_month,
+                          s.mrr_year_ago, s.currencies, s.growth_markets, s.points)
+     AS l(customer_id, product_line_id, kind, mrr_this_month, mrr_year_ago, currency,
+          growth_market, points)
+JOIN {Customer._meta.db_table} c ON c.id = l.customer_id
+JOIN {Country._meta.db_table} co ON co.code = c.country_id
+JOIN {ProductLine._meta.db_table} pl ON pl.code = l.product_line_id
+WHERE s.assessment_id = %(assessment_id)s
+"""
+
+_LINES_SELECT = """
+SELECT l.customer_id, c.name, c.domain, c.country_id, co.name, l.product_line_id, pl.name,
+       l.kind, l.mrr_this_month, l.mrr_year_ago, l.currency, l.growth_market, l.points
+"""
+
+_LINES_ORDER = " ORDER BY l.kind, l.points DESC, c.domain, pl.name, l.product_line_id"
+
+
+def _like_pattern(text: str) -> str:
+    """Return an ILIKE pattern matching `text` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class AssessmentLines:
+    """The contributing lines of one (already visible) assessment, filtered, in display order
+    (kind, most points first, customer domain, product line name).
+
+    Lazy, and each read one query: `count()`, a slice (a page: LIMIT/OFFSET in SQL) or
+    iterating (every line), so `django.core.paginator.Paginator` pages it directly. No
+    `len()`: `list()` would call it, a second query.
+    `filters` are those of `forms.LineFilterForm.filters()`: `kind`, `product_line`, `q`
+    (part of the customer's domain or name, any case).
+    """
+
+    def __init__(self, assessment_id: int, filters: dict[str, str] | None = None) -> None:
+        self.assessment_id = assessment_id
+        self.filters = dict(filters or {})
+        where: list[str] = []
+        params: dict[str, Any] = {"assessment_id": assessment_id}
+        if "kind" in self.filters:
+            where.append("l.kind = %(kind)s")
+            params["kind"] = self.filters["kind"]
+        if "product_line" in self.filters:
+            where.append("l.product_line_id = %(product_line)s")
+            params["product_line"] = self.filters["product_line"]
+        if "q" in self.filters:
+            where.append("(c.domain ILIKE %(q)s OR c.name ILIKE %(q)s)")
+            params["q"] = _like_pattern(self.filters["q"])
+        self._sql = _LINES_FROM + "".join(f" AND {condition}" for condition in where)
+        self._params: dict[str, Any] = params
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT COUNT(*) " + self._sql, self._params)
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+    def _fetch(self, *, limit: int | None = None, offset: int = 0) -> list[ContributingLine]:
+        sql, params = _LINES_SELECT + self._sql + _LINES_ORDER, dict(self._params)
+        if limit is not None:
+            sql += " LIMIT %(limit)s OFFSET %(offset)s"
+            params.update(limit=limit, offset=offset)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [_line(row) for row in cursor.fetchall()]
+
+    @overload
+    def __getitem__(self, key: int) -> ContributingLine: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[ContributingLine]: ...
+    def __getitem__(self, key: int | slice) -> ContributingLine | list[ContributingLine]:
+        if isinstance(key, int):
+            if key < 0:
+                raise IndexError("negative indexing is not supported")
+            found = self._fetch(limit=1, offset=key)
+            if not found:
+                raise IndexError(key)
+            return found[0]
+        if key.step not in (None, 1) or (key.start or 0) < 0 or (key.stop or 0) < 0:
+            raise ValueError("only forward slices without a step are supported")
+        start = key.start or 0
+        if key.stop is None:
+            return self._fetch(offset=start) if start else self._fetch()
+        return self._fetch(limit=max(0, key.stop - start), offset=start)
+
+    def __iter__(self) -> Iterator[ContributingLine]:
+        return iter(self._fetch())
+
+
+def _line(row: Sequence[Any]) -> ContributingLine:
+    (customer_id, name, domain, country_id, country_name, product_line, product_line_name) = row[:7]
+    kind, mrr_this_month, mrr_year_ago, currency, growth_market, points = row[7:]
+    return ContributingLine(
+        customer=CustomerRef(
+            id=customer_id,
+            name=name,
+            domain=domain,
+            country_id=country_id,
+            country_name=country_name,
+        ),
+        product_line=ProductLineRef(code=product_line, name=product_line_name),
+        kind=kind,
+        mrr_this_month=mrr_this_month,
+        mrr_year_ago=mrr_year_ago,
+        currency=currency,
+        growth_market=growth_market,
+        points=points,
+    )
+
+
+def assessment_lines(
+    assessment: TierAssessment, filters: dict[str, str] | None = None
+) -> AssessmentLines:
     """The contributing lines of one (already visible) assessment, for display."""
-    return assessment.lines.select_related("customer", "product_line").order_by(
-        "kind", "-points", "customer__domain", "product_line__name"
+    return AssessmentLines(assessment.pk, filters)
+
+
+def exact_points(assessment: TierAssessment) -> rules.Points:
+    """The exact points of an assessment: the sums of its lines by kind, as the run summed
+    them (the stored figures are each settled, so their sum may differ by 1e-12). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT l.kind, SUM(l.points)
+            FROM {TierAssessmentLines._meta.db_table} s
+            CROSS JOIN LATERAL unnest(s.kinds, s.points) AS l(kind, points)
+            WHERE s.assessment_id = %s
+            GROUP BY l.kind
+            """,  # noqa: S608  (table name only)
+            [assessment.pk],
+        )
+        sums = dict(cursor.fetchall())
+    return rules.Points(
+        sourced=sums.get(rules.LineKind.SOURCED.value, rules.ZERO),
+        assisted=sums.get(rules.LineKind.ASSISTED.value, rules.ZERO),
+        managed=sums.get(rules.LineKind.MANAGED.value, rules.ZERO),
     )
 
 
@@ -111,7 +295,7 @@ class PartnerTier:
 
     organisation: Organisation
     assessment: TierAssessment | None
-    lines: list[TierAssessmentLine]
+    lines: list[ContributingLine]
     points: rules.Points
     rule_set: rules.RuleSet | None
     next_tier: rules.TierGap | None
@@ -127,7 +311,7 @@ def partner_tier(organisation: Organisation) -> PartnerTier:
         organisation_assessments(organisation).prefetch_related("rule_set__targets").first()
     )
     if assessment is None:
-        lines: list[TierAssessmentLine] = []
+        lines: list[ContributingLine] = []
         try:
             rule_set: rules.RuleSet | None = rule_set_in_force(on=timezone.localdate()).rule_set
         except rules.NoRuleSetInForceError:

@@ -1,20 +1,21 @@
 """Writes of the tier engine: the monthly re-tiering run (SPEC 4).
 
-A run for date D assesses, chunk by chunk, every partner organisation that has no assessment
-for D yet. Per chunk, in one transaction and with a constant number of statements whatever
-the chunk size:
+A run for date D assesses every partner organisation that has no assessment for D yet, with
+a constant number of statements whatever the number of partners:
 
-1. lock the run date (advisory lock) and the chunk's organisations (primary-key order);
-2. compute every contributing line of the chunk in one SQL statement into a temporary table
-   (managed lines from activities and subscriptions; sold lines from sold associations);
-3. sum points by organisation and kind in SQL;
-4. apply the pure rules (`rules.assess_tier`) to each organisation's three sums;
-5. insert the assessments, copy the lines from the temporary table, update the tiers that
-   changed in one UPDATE, and audit each tier change.
+1. compute, in one SQL statement over every such partner, each one's contributing lines
+   (managed lines from activities and subscriptions; sold lines from sold associations) and
+   their sums by kind, into a temporary table: one row per partner, its lines as arrays;
+2. then chunk by chunk, each in one transaction: lock the run date (advisory lock) and the
+   chunk's organisations (primary-key order); apply the pure rules (`rules.assess_tier`) to
+   each organisation's three sums; insert the assessments and copy their lines
+   (`TierAssessmentLines`) from the temporary table; update the tiers that changed in one
+   UPDATE and audit each tier change (one bulk insert).
 
 A crashed run leaves whole chunks behind it; running the date again assesses only the
 partners still without an assessment (the unique constraint on (organisation, as_of) backs
-this up), so it completes the run and changes nothing already written.
+this up), so it completes the run and changes nothing already written. Partners created
+while a run goes are assessed by a further pass of the same run.
 
 Sold points come from the deals app's sold associations (`deals.SoldAssociation`: which
 partner holds which customer's product line, as Partner Sourced or Partner Assisted), read by
@@ -38,8 +39,9 @@ from django.utils import timezone
 
 from deals.models import Motion, SoldAssociation
 from partnerportal.core.access import Action, require
-from partnerportal.core.audit import audit
+from partnerportal.core.audit import Audited, audit, audit_many
 from partnerportal.core.models import Organisation, User
+from partnerportal.core.sql import array_literal
 
 from . import rules
 from .models import EliteInvitation, SoldSource, TierAssessment, TierRun
@@ -69,29 +71,37 @@ SOLD_ASSOCIATIONS_SQL = f"""
 #: Where the assessments' sold lines come from (recorded on each assessment and run).
 SOLD_SOURCE: str = SoldSource.ASSOCIATIONS.value
 
-# Every contributing line of the chunk's organisations as of the run date. Money is exact:
-# a line's points are MRR x weight x growth multiplier / the currency's USD-100 amount,
-# dividing last (as `rules.line_points` does) at 40 decimal places, which is far finer than
-# the 1e-12 resolution at which the rules compare points.
-_LINES_SQL = """
-CREATE TEMPORARY TABLE tiers_run_lines ON COMMIT DROP AS
+# Every contributing line of the given organisations as of the run date, aggregated per
+# organisation into its point sums and its lines (column-wise arrays, element i of each being
+# line i, as `TierAssessmentLines` stores them), in one statement over every partner: the
+# versions are read once (this month's and a year ago's together) and hash-joined. Money is
+# exact: a line's points are MRR x weight x growth multiplier / the currency's USD-100 amount,
+# dividing last (as `rules.line_points` does) at 40 decimal places, far finer than the 1e-12
+# resolution at which the rules compare points.
+_PARTNERS_SQL = f"""
+CREATE TEMPORARY TABLE tiers_run_partners AS
 WITH
--- NOT MATERIALIZED: inlined, the planner reaches the chunk's lines through the indexes
--- instead of building every line of every customer, chunk after chunk.
-month_lines AS NOT MATERIALIZED (
-    -- MRR for a month is the version in effect on its first day (SPEC 3).
-    SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
+billed AS (
+    -- Every line billed this month (one subscription per customer and product line), with
+    -- its MRR a year ago if it was billed then. MRR for a month is the version in effect on
+    -- its first day (SPEC 3); a line's versions never overlap.
+    SELECT s.customer_id, s.product_line_id, co.growth_market,
+           v.mrr AS mrr_now, v.currency_id AS currency, cur.points_amount AS amount,
+           ya.mrr AS mrr_then, ya.currency_id AS currency_then,
+           ya_cur.points_amount AS amount_then
     FROM core_subscriptionversion v
     JOIN core_subscription s ON s.id = v.subscription_id
+    JOIN core_customer c ON c.id = s.customer_id
+    JOIN core_country co ON co.code = c.country_id
+    JOIN core_currency cur ON cur.code = v.currency_id
+    LEFT JOIN core_subscriptionversion ya
+         ON ya.subscription_id = v.subscription_id
+        AND ya.effective_from <= %(year_ago)s
+        AND (ya.effective_until IS NULL OR ya.effective_until > %(year_ago)s)
+    LEFT JOIN core_currency ya_cur ON ya_cur.code = ya.currency_id
     WHERE v.effective_from <= %(month)s
       AND (v.effective_until IS NULL OR v.effective_until > %(month)s)
-),
-year_ago_lines AS NOT MATERIALIZED (
-    SELECT s.customer_id, s.product_line_id, v.mrr, v.currency_id
-    FROM core_subscriptionversion v
-    JOIN core_subscription s ON s.id = v.subscription_id
-    WHERE v.effective_from <= %(year_ago)s
-      AND (v.effective_until IS NULL OR v.effective_until > %(year_ago)s)
+      AND v.mrr > 0
 ),
 managed_customers AS (
     -- Eligible activity (not a login) in the window up to the run date (SPEC 4).
@@ -103,74 +113,63 @@ managed_customers AS (
       AND a.occurred_at < %(window_end)s
 ),
 sold_associations AS (
-    {sold_associations}
+    {SOLD_ASSOCIATIONS_SQL}
 ),
 lines AS (
-    SELECT mc.organisation_id, mc.customer_id, ml.product_line_id,
-           'managed'::varchar AS kind,
-           ml.mrr AS mrr_this_month, NULL::numeric AS mrr_year_ago,
-           ml.currency_id AS currency, co.growth_market,
-           CAST(ml.mrr * %(managed_weight)s
-                * CASE WHEN co.growth_market THEN %(growth_multiplier)s ELSE 1 END
-                AS numeric(60, 40)) / cur.points_amount AS points
+    SELECT mc.organisation_id, mc.customer_id, b.product_line_id,
+           '{rules.LineKind.MANAGED.value}'::varchar AS kind,
+           b.mrr_now AS mrr_this_month, NULL::numeric AS mrr_year_ago,
+           b.currency, b.growth_market,
+           CAST(CAST(b.mrr_now * %(managed_weight)s
+                     * CASE WHEN b.growth_market THEN %(growth_multiplier)s ELSE 1 END
+                     AS numeric(60, 40)) / b.amount AS numeric(52, 40)) AS points
     FROM managed_customers mc
-    JOIN month_lines ml ON ml.customer_id = mc.customer_id
-    JOIN core_customer c ON c.id = mc.customer_id
-    JOIN core_country co ON co.code = c.country_id
-    JOIN core_currency cur ON cur.code = ml.currency_id
-    WHERE ml.mrr > 0
+    JOIN billed b ON b.customer_id = mc.customer_id
     UNION ALL
     -- Sold MRR is the growth over the same month a year earlier, never negative. A line
     -- billed in another currency a year ago is compared in USD-100 units.
     SELECT sa.organisation_id, sa.customer_id, sa.product_line_id, sa.kind,
-           ml.mrr,
-           CASE WHEN ya.currency_id IS NULL THEN 0
-                WHEN ya.currency_id = ml.currency_id THEN ya.mrr
-                ELSE ROUND(ya.mrr * cur.points_amount / ya_cur.points_amount, 2) END,
-           ml.currency_id, co.growth_market,
-           GREATEST(0,
-               CAST(ml.mrr * w.weight * CASE WHEN co.growth_market
-                                             THEN %(growth_multiplier)s ELSE 1 END
-                    AS numeric(60, 40)) / cur.points_amount
-               - CASE WHEN ya.currency_id IS NULL THEN 0
-                      ELSE CAST(ya.mrr * w.weight * CASE WHEN co.growth_market
-                                                       THEN %(growth_multiplier)s ELSE 1 END
-                                AS numeric(60, 40)) / ya_cur.points_amount END)
+           b.mrr_now,
+           CASE WHEN b.currency_then IS NULL THEN 0
+                WHEN b.currency_then = b.currency THEN b.mrr_then
+                ELSE ROUND(b.mrr_then * b.amount / b.amount_then, 2) END,
+           b.currency, b.growth_market,
+           CAST(GREATEST(0,
+               CAST(b.mrr_now * w.weight AS numeric(60, 40)) / b.amount
+               - COALESCE(CAST(b.mrr_then * w.weight AS numeric(60, 40)) / b.amount_then, 0))
+               AS numeric(52, 40))
     FROM sold_associations sa
-    JOIN (VALUES ('sourced', %(sourced_weight)s::numeric),
-                 ('assisted', %(assisted_weight)s::numeric)) AS w(kind, weight)
-         ON w.kind = sa.kind
-    JOIN month_lines ml
-         ON ml.customer_id = sa.customer_id AND ml.product_line_id = sa.product_line_id
-    LEFT JOIN year_ago_lines ya
-         ON ya.customer_id = sa.customer_id AND ya.product_line_id = sa.product_line_id
-    LEFT JOIN core_currency ya_cur ON ya_cur.code = ya.currency_id
-    JOIN core_customer c ON c.id = sa.customer_id
-    JOIN core_country co ON co.code = c.country_id
-    JOIN core_currency cur ON cur.code = ml.currency_id
-    WHERE sa.organisation_id = ANY(%(org_ids)s::bigint[]) AND ml.mrr > 0
+    JOIN billed b ON b.customer_id = sa.customer_id AND b.product_line_id = sa.product_line_id
+    CROSS JOIN LATERAL (
+        SELECT CASE sa.kind WHEN '{rules.LineKind.SOURCED.value}' THEN %(sourced_weight)s::numeric
+                            ELSE %(assisted_weight)s::numeric END
+               * CASE WHEN b.growth_market THEN %(growth_multiplier)s ELSE 1 END AS weight
+    ) w
 )
-SELECT organisation_id, customer_id, product_line_id, kind, mrr_this_month,
-       mrr_year_ago, currency, growth_market, CAST(points AS numeric(52, 40)) AS points
+SELECT organisation_id,
+       COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.SOURCED.value}'), 0) AS sourced,
+       COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.ASSISTED.value}'), 0) AS assisted,
+       COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.MANAGED.value}'), 0) AS managed,
+       COUNT(*) AS line_count,
+       array_agg(customer_id) AS customer_ids,
+       array_agg(product_line_id) AS product_line_ids,
+       array_agg(kind) AS kinds,
+       array_agg(mrr_this_month) AS mrr_this_month,
+       array_agg(mrr_year_ago) AS mrr_year_ago,
+       array_agg(currency) AS currencies,
+       array_agg(growth_market) AS growth_markets,
+       array_agg(points) AS points
 FROM lines
+GROUP BY organisation_id
+"""  # noqa: S608  (built from constants only, never input)
+
+_LZ4_IF_AVAILABLE_SQL = """
+SELECT set_config('default_toast_compression', 'lz4', true)
+FROM pg_settings
+WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)
 """
 
-_SUMS_SQL = """
-SELECT organisation_id, kind, SUM(points)
-FROM tiers_run_lines
-GROUP BY organisation_id, kind
-"""
-
-_COPY_LINES_SQL = """
-INSERT INTO tiers_tierassessmentline
-    (assessment_id, customer_id, product_line_id, kind, mrr_this_month, mrr_year_ago,
-     currency, growth_market, points)
-SELECT a.id, l.customer_id, l.product_line_id, l.kind, l.mrr_this_month, l.mrr_year_ago,
-       l.currency, l.growth_market, l.points
-FROM tiers_run_lines l
-JOIN tiers_tierassessment a ON a.organisation_id = l.organisation_id
-WHERE a.id = ANY(%(assessment_ids)s)
-"""
+_SUMS_SQL = "SELECT organisation_id, sourced, assisted, managed FROM tiers_run_partners"
 
 
 # The Elite retention figures (SPEC 4) of some organisations, over their book of customers a
@@ -251,7 +250,7 @@ def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -
         "as_of": as_of,
         "month": rules.month_start(as_of),
         "year_ago": date(as_of.year - 1, as_of.month, 1),
-        "org_ids": org_ids,
+        "org_ids": array_literal(org_ids),  # one string: 10 000 ids quoted at once
         "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
         "window_start": window_start,
         "window_end": window_end,
@@ -314,51 +313,132 @@ def _elite_facts(*, org_ids: list[int], as_of: date) -> dict[int, tuple[Decimal,
     return facts
 
 
+def _compute(
+    *, org_ids: list[int], as_of: date, rule_set: rules.RuleSet
+) -> dict[int, rules.Points]:
+    """Compute the points and lines of `org_ids` into the temporary table `tiers_run_partners`
+    (one statement, no lock: it only reads) and return each organisation's exact sums.
+
+    The table lives as long as the database session: the caller drops it (`_drop_computed`).
+    An organisation without a line is absent from it, with no points.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The statement is costed far above what it does, so PostgreSQL would JIT-compile it
+        # (seconds at the vendor's scale, more than it saves): off for this transaction.
+        cursor.execute("SET LOCAL jit = off")
+        # The lines' arrays are compressed as they are built (and stay so when copied into
+        # `TierAssessmentLines`): lz4 compresses them in a fraction of pglz's time, where the
+        # server has it.
+        cursor.execute(_LZ4_IF_AVAILABLE_SQL)
+        cursor.execute("DROP TABLE IF EXISTS tiers_run_partners")
+        cursor.execute(
+            _PARTNERS_SQL, _lines_params(as_of=as_of, rule_set=rule_set, org_ids=org_ids)
+        )
+        cursor.execute(_SUMS_SQL)
+        sums: dict[int, rules.Points] = defaultdict(rules.Points)
+        for organisation_id, sourced, assisted, managed in cursor.fetchall():
+            sums[organisation_id] = rules.Points(
+                sourced=sourced, assisted=assisted, managed=managed
+            )
+    return sums
+
+
+def _drop_computed() -> None:
+    """Drop `tiers_run_partners`, unless the transaction it may live in has failed (then it
+    goes with the rollback)."""
+    if connection.in_atomic_block and connection.needs_rollback:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS tiers_run_partners")
+
+
+# The chunk's assessments, from the rules' decisions (one array per column, element i being
+# organisation i) and the computed sums, in one statement; then their lines, copied from the
+# computed table (a partner without a line there has none: empty arrays).
+_INSERT_ASSESSMENTS_SQL = """
+WITH decided AS (
+    SELECT *
+    FROM unnest(%(organisation_ids)s::bigint[], %(sourced)s::numeric[], %(assisted)s::numeric[],
+                %(managed)s::numeric[], %(total)s::numeric[], %(tier_before)s::varchar[],
+                %(qualified_tier)s::varchar[], %(tier_after)s::varchar[], %(at_risk)s::boolean[],
+                %(elite_qualified)s::boolean[], %(elite_invited)s::boolean[],
+                %(customer_retention_pct)s::numeric[], %(revenue_retention_pct)s::numeric[],
+                %(team_certifications)s::integer[])
+         AS d(organisation_id, sourced, assisted, managed, total, tier_before, qualified_tier,
+              tier_after, at_risk, elite_qualified, elite_invited, customer_retention_pct,
+              revenue_retention_pct, team_certifications)
+)
+INSERT INTO tiers_tierassessment
+    (organisation_id, as_of, rule_set_id, sourced_points, assisted_points, managed_points,
+     total_points, sold_source, tier_before, qualified_tier, tier_after, at_risk,
+     elite_qualified, elite_invited, customer_retention_pct, revenue_retention_pct,
+     team_certifications, created_at)
+SELECT organisation_id, %(as_of)s, %(rule_set_id)s, sourced, assisted, managed, total,
+       %(sold_source)s, tier_before, qualified_tier, tier_after, at_risk, elite_qualified,
+       elite_invited, customer_retention_pct, revenue_retention_pct, team_certifications,
+       %(created_at)s
+FROM decided
+RETURNING id, organisation_id
+"""
+
+_COPY_LINES_SQL = """
+INSERT INTO tiers_tierassessmentlines
+    (assessment_id, count, customer_ids, product_line_ids, kinds, mrr_this_month, mrr_year_ago,
+     currencies, growth_markets, points)
+SELECT a.id, COALESCE(p.line_count, 0), COALESCE(p.customer_ids, '{}'),
+       COALESCE(p.product_line_ids, '{}'), COALESCE(p.kinds, '{}'),
+       COALESCE(p.mrr_this_month, '{}'), COALESCE(p.mrr_year_ago, '{}'),
+       COALESCE(p.currencies, '{}'), COALESCE(p.growth_markets, '{}'),
+       COALESCE(p.points, '{}')
+FROM unnest(%(assessment_ids)s::bigint[]) AS i(id)
+JOIN tiers_tierassessment a ON a.id = i.id
+LEFT JOIN tiers_run_partners p ON p.organisation_id = a.organisation_id
+"""
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What the rules decided for one organisation of a chunk."""
+
+    organisation_id: int
+    points: rules.Points
+    tier_before: str
+    qualified_tier: str
+    tier_after: str
+    at_risk: bool
+    elite_qualified: bool
+    elite_invited: bool
+    elite: rules.EliteStanding | None
+
+
 def _assess_chunk(
     *,
-    organisations: Sequence[Organisation],
+    organisations: Sequence[dict[str, Any]],
+    sums: dict[int, rules.Points],
     as_of: date,
     rule_set_pk: int,
     rule_set: rules.RuleSet,
     actor: User | None,
     actor_label: str | None = None,
 ) -> tuple[int, int]:
-    """Assess `organisations` (locked by the caller); return (assessed, tier changes)."""
-    org_ids = [org.pk for org in organisations]
-    with connection.cursor() as cursor:
-        # The lines statement is costed far above what it does, so PostgreSQL JIT-compiles it
-        # (2-3 s a chunk at 10 000 partners, more than it saves): off for this transaction.
-        cursor.execute("SET LOCAL jit = off")
-        # A previous chunk of this transaction (nested in a caller's transaction) may have
-        # left the table: ON COMMIT DROP only fires on a real commit.
-        cursor.execute("DROP TABLE IF EXISTS tiers_run_lines")
-        cursor.execute(
-            # Module constants, never input.
-            _LINES_SQL.format(sold_associations=SOLD_ASSOCIATIONS_SQL),
-            _lines_params(as_of=as_of, rule_set=rule_set, org_ids=org_ids),
-        )
-        cursor.execute(_SUMS_SQL)
-        sums: dict[int, rules.Points] = defaultdict(rules.Points)
-        for organisation_id, kind, points in cursor.fetchall():
-            sums[organisation_id] = sums[organisation_id].plus(kind=kind, points=points)
-
+    """Assess `organisations` (rows locked by the caller, computed by `_compute`); return
+    (assessed, tier changes)."""
     # Retention and certifications matter only to partners meeting the Elite points: compute
     # them for those alone (rarely any), in one statement.
     elite_ids = [
-        org.pk
+        org["pk"]
         for org in organisations
-        if rules.elite_qualified(points=sums[org.pk], rule_set=rule_set)
+        if rules.elite_qualified(points=sums[org["pk"]], rule_set=rule_set)
     ]
     elite_facts = _elite_facts(org_ids=elite_ids, as_of=as_of) if elite_ids else {}
 
-    assessments: list[TierAssessment] = []
+    decisions: list[_Decision] = []
     for org in organisations:
-        points = sums[org.pk]
-        invited: bool = org.elite_invited  # type: ignore[attr-defined]  # annotated by tier_run
-        facts = elite_facts.get(org.pk)
+        points = sums[org["pk"]]
+        facts = elite_facts.get(org["pk"])
         elite = (
             rules.EliteStanding(
-                invited=invited,
+                invited=org["elite_invited"],
                 customer_retention_pct=facts[0],
                 revenue_retention_pct=facts[1],
                 team_certifications=facts[2],
@@ -370,10 +450,10 @@ def _assess_chunk(
             points=points,
             org_kind=rules.OrgKind.PARTNER,
             prerequisites_met=rules.meets_prerequisites(
-                has_partner_certification=org.has_partner_certification,
-                has_pro_subscription=org.has_pro_subscription,
+                has_partner_certification=org["has_partner_certification"],
+                has_pro_subscription=org["has_pro_subscription"],
             ),
-            current_tier=rules.Tier(org.tier),
+            current_tier=rules.Tier(org["tier"]),
             run_date=as_of,
             rule_set=rule_set,
             # None below the Elite points, where the rules never consult it.
@@ -381,57 +461,83 @@ def _assess_chunk(
         )
         if outcome.tier is None or outcome.qualified_tier is None:
             raise AssertionError("the rules give every partner a tier")
-        assessments.append(
-            TierAssessment(
-                organisation=org,
-                as_of=as_of,
-                rule_set_id=rule_set_pk,
-                sourced_points=rules.settle_points(points.sourced),
-                assisted_points=rules.settle_points(points.assisted),
-                managed_points=rules.settle_points(points.managed),
-                total_points=rules.settle_points(points.total),
-                sold_source=SOLD_SOURCE,
-                tier_before=org.tier,
+        decisions.append(
+            _Decision(
+                organisation_id=org["pk"],
+                points=points,
+                tier_before=org["tier"],
                 qualified_tier=outcome.qualified_tier.value,
                 tier_after=outcome.tier.value,
                 at_risk=outcome.at_risk,
                 elite_qualified=outcome.elite_qualified,
-                elite_invited=invited,
-                customer_retention_pct=elite.customer_retention_pct if elite else None,
-                revenue_retention_pct=elite.revenue_retention_pct if elite else None,
-                team_certifications=elite.team_certifications if elite else None,
+                elite_invited=org["elite_invited"],
+                elite=elite,
             )
         )
-    created = TierAssessment.objects.bulk_create(assessments)
 
     with connection.cursor() as cursor:
-        cursor.execute(_COPY_LINES_SQL, {"assessment_ids": [a.pk for a in created]})
-        cursor.execute("DROP TABLE tiers_run_lines")
+        cursor.execute(
+            _INSERT_ASSESSMENTS_SQL,
+            {
+                "organisation_ids": array_literal(d.organisation_id for d in decisions),
+                "sourced": array_literal(rules.settle_points(d.points.sourced) for d in decisions),
+                "assisted": array_literal(
+                    rules.settle_points(d.points.assisted) for d in decisions
+                ),
+                "managed": array_literal(rules.settle_points(d.points.managed) for d in decisions),
+                "total": array_literal(rules.settle_points(d.points.total) for d in decisions),
+                "tier_before": array_literal(d.tier_before for d in decisions),
+                "qualified_tier": array_literal(d.qualified_tier for d in decisions),
+                "tier_after": array_literal(d.tier_after for d in decisions),
+                "at_risk": array_literal(d.at_risk for d in decisions),
+                "elite_qualified": array_literal(d.elite_qualified for d in decisions),
+                "elite_invited": array_literal(d.elite_invited for d in decisions),
+                "customer_retention_pct": array_literal(
+                    d.elite.customer_retention_pct if d.elite else None for d in decisions
+                ),
+                "revenue_retention_pct": array_literal(
+                    d.elite.revenue_retention_pct if d.elite else None for d in decisions
+                ),
+                "team_certifications": array_literal(
+                    d.elite.team_certifications if d.elite else None for d in decisions
+                ),
+                "as_of": as_of,
+                "rule_set_id": rule_set_pk,
+                "sold_source": SOLD_SOURCE,
+                "created_at": timezone.now(),
+            },
+        )
+        assessment_ids = {org_id: pk for pk, org_id in cursor.fetchall()}
+        cursor.execute(_COPY_LINES_SQL, {"assessment_ids": array_literal(assessment_ids.values())})
 
-    changed = [a for a in created if a.tier_after != a.tier_before]
+    changed = [d for d in decisions if d.tier_after != d.tier_before]
     if changed:
         by_tier: dict[str, list[int]] = defaultdict(list)
-        for a in changed:
-            by_tier[a.tier_after].append(a.organisation_id)
-        Organisation.objects.filter(pk__in=[a.organisation_id for a in changed]).update(
+        for d in changed:
+            by_tier[d.tier_after].append(d.organisation_id)
+        Organisation.objects.filter(pk__in=[d.organisation_id for d in changed]).update(
             tier=Case(*(When(pk__in=ids, then=Value(tier)) for tier, ids in by_tier.items()))
         )
-    for a in changed:
-        audit(
+        audit_many(
             actor=actor,
             actor_label=actor_label,
             verb="tiers.partner.retiered",
-            subject=a,
-            organisation=a.organisation,
-            data={
-                "as_of": as_of.isoformat(),
-                "from": a.tier_before,
-                "to": a.tier_after,
-                "qualified_tier": a.qualified_tier,
-                "total_points": str(a.total_points),
-            },
+            events=[
+                Audited(
+                    subject=TierAssessment(pk=assessment_ids[d.organisation_id]),
+                    organisation=Organisation(pk=d.organisation_id),
+                    data={
+                        "as_of": as_of.isoformat(),
+                        "from": d.tier_before,
+                        "to": d.tier_after,
+                        "qualified_tier": d.qualified_tier,
+                        "total_points": str(rules.settle_points(d.points.total)),
+                    },
+                )
+                for d in changed
+            ],
         )
-    return len(created), len(changed)
+    return len(decisions), len(changed)
 
 
 def tier_run(
@@ -477,37 +583,60 @@ def tier_run(
     invited_by_end_of_day = Exists(
         EliteInvitation.objects.filter(organisation=OuterRef("pk"), invited_at__lt=_day_end(as_of))
     )
+    # Providers have no tier (SPEC 2).
+    pending = Organisation.objects.filter(kind=Organisation.Kind.PARTNER).exclude(
+        tier_assessments__as_of=as_of
+    )
     assessed = changes = 0
-    while True:
-        with transaction.atomic():
-            # Serialise runs of one date, so two workers never assess the same partner
-            # (the unique constraint would refuse it; this avoids the failed chunk).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext('tiers.tier_run'), %s)",
-                    [as_of.toordinal()],
-                )
-            # Providers have no tier (SPEC 2). Locked in primary-key order so that a
-            # concurrent tier change cannot slip between tier_before and the update.
-            organisations = list(
-                Organisation.objects.select_for_update(of=("self",))
-                .filter(kind=Organisation.Kind.PARTNER)
-                .exclude(tier_assessments__as_of=as_of)
-                .annotate(elite_invited=invited_by_end_of_day)
-                .order_by("pk")[:chunk_size]
-            )
-            if not organisations:
+    try:
+        while True:
+            # Every partner still without an assessment for the date, computed at once;
+            # those created while a pass runs are found by the next pass.
+            org_ids = list(pending.order_by("pk").values_list("pk", flat=True))
+            if not org_ids:
                 break
-            chunk_assessed, chunk_changes = _assess_chunk(
-                organisations=organisations,
-                as_of=as_of,
-                rule_set_pk=in_force.pk,
-                rule_set=in_force.rule_set,
-                actor=actor,
-                actor_label=actor_label,
-            )
-            assessed += chunk_assessed
-            changes += chunk_changes
+            sums = _compute(org_ids=org_ids, as_of=as_of, rule_set=in_force.rule_set)
+            for start in range(0, len(org_ids), chunk_size):
+                with transaction.atomic():
+                    # Serialise runs of one date, so two workers never assess the same
+                    # partner (the unique constraint would refuse it; this avoids the
+                    # failed chunk).
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(hashtext('tiers.tier_run'), %s)",
+                            [as_of.toordinal()],
+                        )
+                    # Locked in primary-key order so that a concurrent tier change cannot
+                    # slip between tier_before and the update; a partner another run has
+                    # assessed meanwhile is left to it.
+                    organisations = list(
+                        pending.select_for_update(of=("self",))
+                        .filter(pk__in=org_ids[start : start + chunk_size])
+                        .annotate(elite_invited=invited_by_end_of_day)
+                        .order_by("pk")
+                        .values(
+                            "pk",
+                            "tier",
+                            "has_partner_certification",
+                            "has_pro_subscription",
+                            "elite_invited",
+                        )
+                    )
+                    if not organisations:
+                        continue
+                    chunk_assessed, chunk_changes = _assess_chunk(
+                        organisations=organisations,
+                        sums=sums,
+                        as_of=as_of,
+                        rule_set_pk=in_force.pk,
+                        rule_set=in_force.rule_set,
+                        actor=actor,
+                        actor_label=actor_label,
+                    )
+                    assessed += chunk_assessed
+                    changes += chunk_changes
+    finally:
+        _drop_computed()
     with transaction.atomic():
         TierRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(), partners_assessed=assessed, tier_changes=changes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -34,4 +36,45 @@ def audit(
         reason=reason,
         data=data or {},
         request_id=current_request_id(),
+    )
+
+
+@dataclass(frozen=True)
+class Audited:
+    """One subject of `audit_many`: what the event is about, and its own facts."""
+
+    subject: models.Model
+    organisation: Organisation | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_many(
+    *,
+    actor: User | None,
+    verb: str,
+    events: Sequence[Audited],
+    reason: str = "",
+    actor_label: str | None = None,
+) -> list[AuditEvent]:
+    """Record that `actor` did `verb` to each of many subjects, in one INSERT (a batch job's
+    changes). Same rules as `audit`: inside the service's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_many() must be called inside the service's transaction")
+    request_id = current_request_id()
+    label = actor_label or (actor.email if actor else "system")
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_label=label,
+                verb=verb,
+                subject_type=event.subject._meta.label_lower,
+                subject_id=str(event.subject.pk),
+                organisation=event.organisation,
+                reason=reason,
+                data=event.data,
+                request_id=request_id,
+            )
+            for event in events
+        ]
     )

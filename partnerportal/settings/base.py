@@ -184,7 +184,7 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "partnerportal.core.models.Organisation.Kind",
         "ActivityKindEnum": "partnerportal.core.models.Activity.Kind",
         "TierEnum": "partnerportal.core.models.Organisation.Tier",
-        "TierLineKindEnum": "tiers.models.TierAssessmentLine.Kind",
+        "TierLineKindEnum": "tiers.models.LineKind",
         "TierRunTriggerEnum": "tiers.models.TierRun.Trigger",
         "SoldSourceEnum": "tiers.models.SoldSource",
         "MotionEnum": "deals.models.Motion",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import EliteInvitation, TierAssessment, TierAssessmentLine, TierRun
+from ..models import EliteInvitation, LineKind, TierAssessment, TierRun
 
 
 def _points() -> serializers.DecimalField:
@@ -62,27 +62,22 @@ class NextTierOut(serializers.Serializer):
     missing = MissingOut()
 
 
-class LineOut(serializers.ModelSerializer):
+class LineOut(serializers.Serializer):
     customer = serializers.CharField(source="customer.domain", help_text="Purchase domain.")
     customer_name = serializers.CharField(source="customer.name")
     product_line = serializers.CharField(source="product_line_id")
+    kind = serializers.ChoiceField(choices=LineKind.choices)
     mrr_this_month = _money()
-    mrr_year_ago = _money()
+    mrr_year_ago = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Sold lines: the MRR of the same month a year earlier. Null for managed lines.",
+    )
+    currency = serializers.CharField()
+    growth_market = serializers.BooleanField()
     points = _points()
-
-    class Meta:
-        model = TierAssessmentLine
-        fields = [
-            "customer",
-            "customer_name",
-            "product_line",
-            "kind",
-            "mrr_this_month",
-            "mrr_year_ago",
-            "currency",
-            "growth_market",
-            "points",
-        ]
 
 
 class PartnerTierOut(serializers.Serializer):

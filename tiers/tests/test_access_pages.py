@@ -13,8 +13,8 @@ import pytest
 from partnerportal.core.models import Organisation, User
 from tests.cast import Cast, browser_as
 from tests.test_access_matrix import EVERYONE, Case, statuses
-from tiers import services
-from tiers.models import TierAssessmentLine
+from tiers import selectors, services
+from tiers.models import TierAssessment
 from tiers.tests.test_api import MARCH, line
 
 NOT_A = dict(admin_b=404, member_b=404, provider_admin=404)
@@ -61,11 +61,11 @@ def both_assessed(cast: Cast) -> Cast:
 
 
 def _domains(organisation: Organisation) -> set[str]:
-    return set(
-        TierAssessmentLine.objects.filter(assessment__organisation=organisation).values_list(
-            "customer__domain", flat=True
-        )
-    )
+    return {
+        line.customer.domain
+        for assessment in TierAssessment.objects.filter(organisation=organisation)
+        for line in selectors.assessment_lines(assessment)
+    }
 
 
 def _others(cast: Cast, user: User) -> list[Organisation]:

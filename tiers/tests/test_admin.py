@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from tests.cast import Cast, browser_as
-from tiers import services
+from tiers import selectors, services
 from tiers.models import TierRuleSet
+from tiers.tests.test_api import line
 
 pytestmark = pytest.mark.django_db
 
@@ -89,9 +90,18 @@ def test_a_rule_set_used_by_assessments_is_read_only(cast: Cast) -> None:
 
 
 def test_assessments_are_readable_in_the_admin(cast: Cast) -> None:
+    line(cast.org_a, mrr="2000.00", sold="sourced")
+    line(cast.org_a, mrr="5000.00", managed=True)
     services.tier_run(as_of=date(2026, 3, 15), actor=None)
     assessment = cast.org_a.tier_assessments.get()
 
     client = browser_as(cast.ops)
     assert client.get("/admin/tiers/tierassessment/").status_code == 200
-    assert client.get(f"/admin/tiers/tierassessment/{assessment.pk}/change/").status_code == 200
+    page = client.get(f"/admin/tiers/tierassessment/{assessment.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Contributing lines" in html
+    for found in selectors.assessment_lines(assessment):
+        assert found.customer.domain in html
+    assert "Partner Sourced" in html
+    assert "Managed" in html

@@ -15,10 +15,10 @@ import pytest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from partnerportal.core.models import Organisation
+from partnerportal.core.models import Customer, Organisation
 from tests.cast import Cast, browser_as
 from tests.factories import OrganisationFactory
-from tiers import rules, services, views
+from tiers import rules, selectors, services, views
 from tiers.models import TierAssessment
 from tiers.tests.test_api import MARCH, line
 
@@ -45,7 +45,8 @@ def assessed(cast: Cast) -> Cast:
 def domain(cast: Cast, kind: str) -> str:
     """The domain of A's customer with a line of `kind` in its latest assessment."""
     latest = TierAssessment.objects.filter(organisation=cast.org_a).latest("as_of")
-    return latest.lines.select_related("customer").get(kind=kind).customer.domain
+    (found,) = selectors.assessment_lines(latest, {"kind": kind})
+    return found.customer.domain
 
 
 def tier_url(org: Organisation, suffix: str = "") -> str:
@@ -350,7 +351,8 @@ def test_the_csv_respects_the_filters_and_the_page_links_them(assessed: Cast) ->
 def test_the_csv_neutralises_spreadsheet_formulas(cast: Cast) -> None:
     line(cast.org_a, mrr="100.00", managed=True)
     services.tier_run(as_of=MARCH, actor=None)
-    customer = TierAssessment.objects.get(organisation=cast.org_a).lines.get().customer
+    (found,) = selectors.assessment_lines(TierAssessment.objects.get(organisation=cast.org_a))
+    customer = Customer.objects.get(pk=found.customer.id)
     customer.name = '=HYPERLINK("http://evil.example")'
     customer.save()
 
@@ -578,7 +580,8 @@ def test_customers_of_other_partners_never_show_on_the_home_page(assessed: Cast)
     line(assessed.org_b, mrr="900.00", managed=True)
     services.tier_run(as_of=date(2026, 4, 15), actor=None)
     theirs = TierAssessment.objects.get(organisation=assessed.org_b, as_of=date(2026, 4, 15))
-    customer = theirs.lines.get().customer
+    (found,) = selectors.assessment_lines(theirs)
+    customer = found.customer
 
     html = page(assessed.admin_a, "/")
 
