@@ -1,7 +1,7 @@
 """Writes of the tier engine: the monthly re-tiering run (SPEC 4).
 
-A run for date D assesses every partner organisation that has no assessment for D yet, with
-a constant number of statements whatever the number of partners:
+A run for date D assesses every partner organisation that has no assessment for D yet, with a
+number of statements that depends on the number of chunks, never on the number of lines:
 
 1. compute, in one SQL statement over every such partner, each one's contributing lines
    (managed lines from activities and subscriptions; sold lines from sold associations) and
