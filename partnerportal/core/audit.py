@@ -1,4 +1,4 @@
-"""Append an audit event in the caller's transaction (every service calls this)."""
+"""Append audit events in the caller's transaction (every service calls this)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ from django.db import models, transaction
 
 from .middleware import current_request_id
 from .models import AuditEvent, Organisation, User
+
+
+@dataclass(frozen=True)
+class Audited:
+    """One subject of `audit_many`: what the event is about, and its own facts."""
+
+    subject: models.Model
+    organisation: Organisation | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def audit(
@@ -24,28 +33,14 @@ def audit(
 ) -> AuditEvent:
     """Record that `actor` did `verb` to `subject`. Must run inside the service's transaction,
     so that the change and its record commit or roll back together."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit() must be called inside the service's transaction")
-    return AuditEvent.objects.create(
+    (event,) = audit_many(
         actor=actor,
-        actor_label=actor_label or (actor.email if actor else "system"),
         verb=verb,
-        subject_type=subject._meta.label_lower,
-        subject_id=str(subject.pk),
-        organisation=organisation,
+        events=[Audited(subject=subject, organisation=organisation, data=data or {})],
         reason=reason,
-        data=data or {},
-        request_id=current_request_id(),
+        actor_label=actor_label,
     )
-
-
-@dataclass(frozen=True)
-class Audited:
-    """One subject of `audit_many`: what the event is about, and its own facts."""
-
-    subject: models.Model
-    organisation: Organisation | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    return event
 
 
 def audit_many(
@@ -57,9 +52,9 @@ def audit_many(
     actor_label: str | None = None,
 ) -> list[AuditEvent]:
     """Record that `actor` did `verb` to each of many subjects, in one INSERT (a batch job's
-    changes). Same rules as `audit`: inside the service's transaction."""
+    changes). Same rule as `audit`: inside the service's transaction."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_many() must be called inside the service's transaction")
+        raise RuntimeError("audit events must be written inside the service's transaction")
     request_id = current_request_id()
     label = actor_label or (actor.email if actor else "system")
     return AuditEvent.objects.bulk_create(
