@@ -286,6 +286,11 @@ def test_the_lines_filter_by_kind_product_line_and_customer(assessed: Cast) -> N
     assert "No line matches these filters." in none
     assert "0 lines matching the filters" in text(none)
 
+    # SQL wildcards in the search are characters, not patterns.
+    for wildcard in ("%25", "_", "%5C"):
+        literal = lines_table(page(assessed.admin_a, f"{url}?q={wildcard}"))
+        assert "No line matches these filters." in literal, wildcard
+
 
 def test_a_bad_filter_is_shown_and_ignored_not_a_500(assessed: Cast) -> None:
     html = page(assessed.admin_a, f"{tier_url(assessed.org_a)}?kind=bogus&product_line=nope")
