@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import Segment
 
 from .services import SECONDARY_ACKNOWLEDGEMENT
@@ -22,17 +23,25 @@ Choices = Sequence[tuple[Any, str]]
 
 
 def apply_errors(
-    form: forms.BaseForm, exc: ValidationError, *, rename: Mapping[str, str] | None = None
+    form: forms.BaseForm,
+    exc: ValidationError | InvalidInput,
+    *,
+    rename: Mapping[str, str] | None = None,
 ) -> None:
     """Put a service's ValidationError on `form`: each message on the field it names (or
     `rename[name]`), else on the form. The refused rule's code, when there is one, is shown
     with the first message."""
-    errors: dict[str, list[str]] = (
-        {key: list(value) for key, value in exc.message_dict.items()}
-        if hasattr(exc, "error_dict")
-        else {NON_FIELD_ERRORS: list(exc.messages)}
-    )
-    rule = errors.pop("rule", None)
+    errors: dict[str, list[str]]
+    if isinstance(exc, InvalidInput):
+        errors = dict(exc.errors)
+        rule = [exc.rule] if exc.rule else None
+    else:
+        errors = (
+            {key: list(value) for key, value in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {NON_FIELD_ERRORS: list(exc.messages)}
+        )
+        rule = errors.pop("rule", None)
     first = True
     for key, messages in errors.items():
         name = (rename or {}).get(key, key)

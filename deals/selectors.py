@@ -14,10 +14,11 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from partnerportal.core.access import Action, can, scope_to_user
+from partnerportal.core.access import can, scope_to_user
 from partnerportal.core.models import PARTNER_ROLES, Customer, Role, User
 
 from .models import Deal, Inquiry, Poi, QuoteVersion, Registration, SoldAssociation, Territory
+from .permissions import DealAction
 
 
 def _pk(value: object) -> int:
@@ -29,7 +30,7 @@ def _pk(value: object) -> int:
 
 def visible_deals(user: User) -> QuerySet[Deal]:
     deals = Deal.objects.all()
-    if not can(user, Action.DEAL_VIEW):
+    if not can(user, DealAction.VIEW):
         return deals.none()
     if user.role == Role.GROWTH_SPECIALIST:
         return deals.filter(Q(growth_specialist=user) | Q(growth_specialist__isnull=True))

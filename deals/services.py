@@ -27,7 +27,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from partnerportal.core.access import Action, require
+from partnerportal.core.access import require
 from partnerportal.core.audit import audit
 from partnerportal.core.errors import StateConflict
 from partnerportal.core.models import (
@@ -54,6 +54,7 @@ from .models import (
     SoldAssociation,
     Territory,
 )
+from .permissions import DealAction
 from .selectors import current_poi, route_growth_specialist
 
 POI_SALT = "deals.poi"
@@ -101,7 +102,7 @@ def _tz() -> Any:
 
 
 def _require_partner_user(actor: User) -> Organisation:
-    require(actor, Action.DEAL_REGISTER)
+    require(actor, DealAction.REGISTER)
     if actor.organisation is None:
         raise PermissionDenied("Only partner users can do this.")
     return actor.organisation
@@ -216,7 +217,7 @@ def registration_decide(
     *, actor: User, registration: Registration, approve: bool, note: str = ""
 ) -> Registration:
     """The GS approves or rejects a partner's Partner Sourced request."""
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     deal = _lock_deal(registration.deal)
     registration = _lock_registration(registration)
     if registration.status != Registration.Status.PENDING_APPROVAL:
@@ -246,7 +247,7 @@ def deal_create(
     *, actor: User, customer_domain: str, customer_name: str, country: str, segment: str
 ) -> Deal:
     """A GS opens a vendor-owned deal on a customer domain."""
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     customer, _ = customer_get_or_create(
         actor=actor, domain=customer_domain, name=customer_name, country=country, segment=segment
     )
@@ -270,7 +271,7 @@ def deal_create(
 @transaction.atomic
 def invitation_create(*, actor: User, deal: Deal, partner_id: object) -> Registration:
     """The GS invites a partner to a deal (Partner Assisted); it has 72 hours to accept."""
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     deal = _lock_deal(deal)
     _require_deal_open(deal)
     partner = _partner(partner_id, field="partner")
@@ -606,7 +607,7 @@ def quote_save(
     """The GS saves a new version of the deal's quote (SPEC 5). Eligibility is enforced; one
     POI per partner on the deal is generated listing the quote's lines; a POI of an earlier
     version (approved or not) is voided and kept in history."""
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     deal = _lock_deal(deal)
     _require_deal_open(deal)
     parsed = parse_lines(lines)
@@ -908,7 +909,7 @@ def deal_close(
     `lines` are the purchased lines (`product_line`, `mrr`; `edition`, `seats`, `currency`
     default to the quote's) and must all be on the current quote. Eligibility is checked again.
     """
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     deal = _lock_deal(deal)
     _require_deal_open(deal)
     try:
@@ -1068,7 +1069,7 @@ def _grant_associations(*, actor: User, deal: Deal) -> None:
 @transaction.atomic
 def deal_decide(*, actor: User, deal: Deal, registration_id: object, reason: str) -> Deal:
     """Partner ops settle a Best Partner Wins tie, with a reason; the decision is final."""
-    require(actor, Action.DEAL_DECIDE)
+    require(actor, DealAction.DECIDE)
     deal = _lock_deal(deal)
     if deal.status != Deal.Status.AWAITING_DECISION:
         raise StateConflict("This deal is not awaiting a partner-ops decision.")
@@ -1114,7 +1115,7 @@ def deal_decide(*, actor: User, deal: Deal, registration_id: object, reason: str
 def inquiry_ask(*, actor: User, registration: Registration, question: str) -> Inquiry:
     """The GS asks a partner on the deal a question; the answer is due in 48 business hours
     in the deal's country (public holidays: 17:00 of the next business day)."""
-    require(actor, Action.DEAL_MANAGE)
+    require(actor, DealAction.MANAGE)
     question = (question or "").strip()
     if not question:
         raise _invalid("question", "Write the question.")

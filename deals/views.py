@@ -28,8 +28,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from partnerportal.core import access
-from partnerportal.core.access import Action, acting_user
-from partnerportal.core.errors import StateConflict
+from partnerportal.core.access import acting_user
+from partnerportal.core.errors import InvalidInput, StateConflict
 from partnerportal.core.models import Country, Currency, Edition, Organisation, ProductLine, User
 
 from . import rules, selectors, services
@@ -49,6 +49,7 @@ from .forms import (
     apply_errors,
 )
 from .models import Deal, Inquiry, Poi, QuoteVersion, Registration
+from .permissions import DealAction
 
 PAGE_SIZE = 25
 
@@ -149,7 +150,7 @@ def _submit(
     form: django_forms.BaseForm,
     action: Callable[[dict[str, Any]], _T],
     *,
-    on_error: Callable[[ValidationError], None] | None = None,
+    on_error: Callable[[ValidationError | InvalidInput], None] | None = None,
 ) -> tuple[_T | None, str]:
     """Run `action(form.cleaned_data)` if the form is valid: (its result, "") on success.
     Otherwise the result is None (the services called this way never return None): a
@@ -158,7 +159,7 @@ def _submit(
     if form.is_valid():
         try:
             return action(form.cleaned_data), ""
-        except ValidationError as exc:
+        except (ValidationError, InvalidInput) as exc:
             if on_error is None:
                 apply_errors(form, exc)
             else:
@@ -193,8 +194,8 @@ class PartnerRow:
 def my_deals(request: HttpRequest) -> HttpResponse:
     """A partner's registrations and the form to register a new deal."""
     user = acting_user(request)
-    if not access.can(user, Action.DEAL_REGISTER):
-        if request.method == "GET" and access.can(user, Action.DEAL_VIEW):
+    if not access.can(user, DealAction.REGISTER):
+        if request.method == "GET" and access.can(user, DealAction.VIEW):
             return redirect("deals-workspace")
         raise PermissionDenied("Only partner users register deals.")
     countries = _countries()
@@ -352,7 +353,7 @@ def _own_registration(request: HttpRequest, pk: int) -> tuple[User, Registration
     who can see it)."""
     user = acting_user(request)
     registration = selectors.get_registration(user, pk)
-    access.require(user, Action.DEAL_REGISTER, registration.organisation)
+    access.require(user, DealAction.REGISTER, registration.organisation)
     return user, registration
 
 
@@ -448,7 +449,7 @@ def registration_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     inquiry = selectors.get_inquiry(user, pk)
-    access.require(user, Action.DEAL_REGISTER, inquiry.registration.organisation)
+    access.require(user, DealAction.REGISTER, inquiry.registration.organisation)
     registration = selectors.get_registration(user, inquiry.registration_id)
     form = AnswerForm(request.POST, auto_id=f"id_inquiry{inquiry.pk}_%s")
     answered, conflict = _submit(
@@ -475,7 +476,7 @@ def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def workspace(request: HttpRequest) -> HttpResponse:
     """Pending Partner Sourced requests in the caller's territory, open deals, new deal."""
     user = acting_user(request)
-    access.require(user, Action.DEAL_VIEW)
+    access.require(user, DealAction.VIEW)
     return _workspace_page(request, user)
 
 
@@ -488,7 +489,7 @@ def _workspace_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    can_manage = access.can(user, Action.DEAL_MANAGE)
+    can_manage = access.can(user, DealAction.MANAGE)
     queue = (
         selectors.visible_registrations(user)
         .filter(
@@ -535,7 +536,7 @@ def _workspace_page(
             "deals_page": deals_page,
             "awaiting": awaiting,
             "can_manage": can_manage,
-            "can_decide": access.can(user, Action.DEAL_DECIDE),
+            "can_decide": access.can(user, DealAction.DECIDE),
             "create_form": create_form
             or (CustomerForm(countries=_countries(), auto_id="id_new_%s") if can_manage else None),
             "error": error,
@@ -549,7 +550,7 @@ def _workspace_page(
 def deal_create(request: HttpRequest) -> HttpResponse:
     """A vendor-owned deal (Partner Assisted): partners are then invited to it."""
     user = acting_user(request)
-    access.require(user, Action.DEAL_MANAGE)
+    access.require(user, DealAction.MANAGE)
     form = CustomerForm(request.POST, countries=_countries(), auto_id="id_new_%s")
     deal, conflict = _submit(form, lambda data: services.deal_create(actor=user, **data))
     if deal is not None:
@@ -566,7 +567,7 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """The GS approves or rejects a Partner Sourced request (from the workspace or the deal)."""
     user = acting_user(request)
     registration = selectors.get_registration(user, pk)
-    access.require(user, Action.DEAL_MANAGE)
+    access.require(user, DealAction.MANAGE)
     form = DecisionForm(request.POST, auto_id=f"id_decide{registration.pk}_%s")
     from_deal = request.POST.get("from") == "deal"
     decided, conflict = _submit(
@@ -636,7 +637,7 @@ def _deal_page(
     overrides = overrides or {}
     now = _now()
     deal = selectors.deal_detail(user, pk)
-    can_manage = access.can(user, Action.DEAL_MANAGE) and deal.status == Deal.Status.OPEN
+    can_manage = access.can(user, DealAction.MANAGE) and deal.status == Deal.Status.OPEN
     registrations = list(deal.registrations.all())
     by_id = {r.pk: r for r in registrations}
     quotes: list[QuoteVersion] = list(deal.quote_versions.all())
@@ -720,7 +721,7 @@ def _deal_page(
             )
     if deal.status != Deal.Status.OPEN:
         context["resolution"] = _resolution(deal, by_id)
-    if deal.status == Deal.Status.AWAITING_DECISION and access.can(user, Action.DEAL_DECIDE):
+    if deal.status == Deal.Status.AWAITING_DECISION and access.can(user, DealAction.DECIDE):
         context["decide_form"] = overrides.get("decide_form") or DecideForm(
             tied=_tied_choices(deal, by_id)
         )
@@ -785,7 +786,7 @@ def _resolution(deal: Deal, by_id: Mapping[int, Registration]) -> dict[str, Any]
     }
 
 
-def _deal_for_action(request: HttpRequest, pk: int, action: Action) -> tuple[User, Deal]:
+def _deal_for_action(request: HttpRequest, pk: int, action: DealAction) -> tuple[User, Deal]:
     user = acting_user(request)
     deal = selectors.get_deal(user, pk)
     access.require(user, action)
@@ -795,7 +796,7 @@ def _deal_for_action(request: HttpRequest, pk: int, action: Action) -> tuple[Use
 @login_required
 @require_POST
 def deal_invite(request: HttpRequest, pk: int) -> HttpResponse:
-    user, deal = _deal_for_action(request, pk, Action.DEAL_MANAGE)
+    user, deal = _deal_for_action(request, pk, DealAction.MANAGE)
     partners = list(access.visible_organisations(user).order_by("name").values_list("pk", "name"))
     form = InviteForm(request.POST, partners=partners)
     registration, conflict = _submit(
@@ -818,7 +819,7 @@ def deal_invite(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def deal_quote(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a new quote version; the "Add a line" button only re-renders with one more row."""
-    user, deal = _deal_for_action(request, pk, Action.DEAL_MANAGE)
+    user, deal = _deal_for_action(request, pk, DealAction.MANAGE)
     choices = _line_choices()
     data = request.POST.copy()
     adding = "add_line" in data
@@ -894,7 +895,7 @@ def _apply_line_errors(
 @login_required
 @require_POST
 def deal_close(request: HttpRequest, pk: int) -> HttpResponse:
-    user, deal = _deal_for_action(request, pk, Action.DEAL_MANAGE)
+    user, deal = _deal_for_action(request, pk, DealAction.MANAGE)
     detail = selectors.deal_detail(user, deal.pk)
     quotes = list(detail.quote_versions.all())
     if not quotes:
@@ -943,7 +944,7 @@ def _apply_close_errors(exc: ValidationError, form: CloseForm, lines: list[dict[
 @require_POST
 def deal_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Partner ops settle a tie (from the ties queue or the deal page)."""
-    user, deal = _deal_for_action(request, pk, Action.DEAL_DECIDE)
+    user, deal = _deal_for_action(request, pk, DealAction.DECIDE)
     tied_ids = (deal.resolution_detail or {}).get("tied", [])
     by_id = {
         r.pk: r
@@ -986,7 +987,7 @@ def inquiry_ask(request: HttpRequest, pk: int) -> HttpResponse:
     """The GS asks a partner on the deal a question (answer due in 48 business hours)."""
     user = acting_user(request)
     registration = selectors.get_registration(user, pk)
-    access.require(user, Action.DEAL_MANAGE)
+    access.require(user, DealAction.MANAGE)
     form = AskForm(request.POST, auto_id=f"id_ask{registration.pk}_%s")
     inquiry, conflict = _submit(
         form,
@@ -1026,7 +1027,7 @@ class TieRow:
 @require_GET
 def ties(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    access.require(user, Action.DEAL_DECIDE)
+    access.require(user, DealAction.DECIDE)
     return _ties_page(request, user)
 
 

@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, transaction
 
 from partnerportal.core import services
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import AuditEvent, Organisation, Role, SubscriptionVersion, User
 
 from .cast import Cast
@@ -30,7 +31,7 @@ def test_audit_trail_refuses_update_and_delete(cast: Cast) -> None:
 
 
 def test_a_failed_service_leaves_neither_change_nor_audit(cast: Cast) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         services.subscription_change(
             actor=cast.ops,
             customer_domain="acme.com",

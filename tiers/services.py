@@ -38,13 +38,14 @@ from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
 from deals.models import Motion, SoldAssociation
-from partnerportal.core.access import Action, require
+from partnerportal.core.access import require
 from partnerportal.core.audit import Audited, audit, audit_many
 from partnerportal.core.models import Organisation, User
 from partnerportal.core.sql import array_literal
 
 from . import rules
 from .models import EliteInvitation, SoldSource, TierAssessment, TierRun
+from .permissions import TierAction
 from .selectors import rule_set_in_force
 
 #: Organisations assessed per transaction. Bounds lock time and memory, not correctness.
@@ -233,7 +234,7 @@ def _require_may_run(actor: User | None) -> None:
     # `None` is the scheduler or an operator command; a person must be allowed by the
     # permission layer (partner ops).
     if actor is not None:
-        require(actor, Action.TIER_RUN)
+        require(actor, TierAction.RUN)
 
 
 def _activity_window(as_of: date) -> tuple[datetime, datetime]:
@@ -676,7 +677,7 @@ def elite_invite(
     partner becomes Elite at the first run that also finds the Elite points, retention and
     certifications (SPEC 4).
     """
-    require(actor, Action.ELITE_INVITE, organisation)
+    require(actor, TierAction.ELITE_INVITE, organisation)
     if organisation.kind != Organisation.Kind.PARTNER:
         raise ValidationError({"partner": ["Providers have no tier and cannot be Elite."]})
     reason = (reason or "").strip()

@@ -35,6 +35,7 @@ from partnerportal.core.models import Country, Currency, Organisation, ProductLi
 from . import rules, selectors
 from .forms import LineFilterForm, WhatIfForm
 from .models import LineKind, TierAssessment
+from .permissions import TierAction
 
 LINES_PAGE_SIZE = 50
 PARTNERS_PAGE_SIZE = 50
@@ -146,7 +147,7 @@ def _tiered_partner(user: User, pk: object) -> Organisation:
 
     Providers have no tier: a 404, as in the API."""
     organisation = access.get_visible_organisation(user, pk)
-    access.require(user, Action.TIER_VIEW, organisation)
+    access.require(user, TierAction.VIEW, organisation)
     if organisation.kind != Organisation.Kind.PARTNER:
         raise Http404("Providers have no tier.")
     return organisation
@@ -155,7 +156,7 @@ def _tiered_partner(user: User, pk: object) -> Organisation:
 def _require_tier_list(user: User) -> None:
     """The partners list is for vendor staff who follow tiers: PDMs and partner ops."""
     access.require(user, Action.STAFF_LISTS_VIEW)
-    access.require(user, Action.TIER_VIEW)
+    access.require(user, TierAction.VIEW)
 
 
 # --- Page reads (each a fixed number of queries) -----------------------------------------------
@@ -538,7 +539,7 @@ def partner_home(
 
     `organisation` is the caller's own, already resolved through `access` by the home view.
     """
-    access.require(acting_user(request), Action.TIER_VIEW, organisation)
+    access.require(acting_user(request), TierAction.VIEW, organisation)
     return _tier_page(request, organisation, customers=customers)
 
 

@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partnerportal.core import access
-from partnerportal.core.access import Action, acting_user
+from partnerportal.core.access import acting_user
 from partnerportal.core.models import PARTNER_ROLES
 
 from .. import selectors, services
 from ..models import Deal, Registration, SoldAssociation
+from ..permissions import DealAction
 from .serializers import (
     AcknowledgeIn,
     AnswerIn,
@@ -81,7 +82,7 @@ class RegistrationListCreateApi(generics.ListAPIView):
 
     @extend_schema(request=CustomerIn, responses={201: RegistrationOut})
     def post(self, request: Request) -> Response:
-        access.require(acting_user(request), Action.DEAL_REGISTER)
+        access.require(acting_user(request), DealAction.REGISTER)
         registration = services.registration_create(
             actor=acting_user(request), **_valid(CustomerIn, request)
         )
@@ -206,7 +207,7 @@ class InquiryAnswerApi(APIView):
 class DealCreateApi(APIView):
     @extend_schema(request=CustomerIn, responses={201: DealOut})
     def post(self, request: Request) -> Response:
-        access.require(acting_user(request), Action.DEAL_MANAGE)
+        access.require(acting_user(request), DealAction.MANAGE)
         deal = services.deal_create(actor=acting_user(request), **_valid(CustomerIn, request))
         return Response(_deal_out(request, deal), status=status.HTTP_201_CREATED)
 
@@ -221,7 +222,7 @@ class DealInvitationApi(APIView):
     @extend_schema(request=InvitationIn, responses={201: StaffRegistrationOut})
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), Action.DEAL_MANAGE)
+        access.require(acting_user(request), DealAction.MANAGE)
         registration = services.invitation_create(
             actor=acting_user(request),
             deal=deal,
@@ -242,7 +243,7 @@ class DealQuoteApi(APIView):
     @extend_schema(request=QuoteIn, responses=QuoteOut)
     def put(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), Action.DEAL_MANAGE)
+        access.require(acting_user(request), DealAction.MANAGE)
         data = _valid(QuoteIn, request)
         quote = services.quote_save(
             actor=acting_user(request),
@@ -257,7 +258,7 @@ class DealCloseApi(APIView):
     @extend_schema(request=CloseIn, responses=DealOut)
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), Action.DEAL_MANAGE)
+        access.require(acting_user(request), DealAction.MANAGE)
         data = _valid(CloseIn, request)
         deal = services.deal_close(
             actor=acting_user(request),
@@ -274,7 +275,7 @@ class DealDecideApi(APIView):
     @extend_schema(request=DecideIn, responses=DealOut)
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), Action.DEAL_DECIDE)
+        access.require(acting_user(request), DealAction.DECIDE)
         data = _valid(DecideIn, request)
         deal = services.deal_decide(
             actor=acting_user(request),
@@ -313,5 +314,5 @@ class PartnerAssociationsApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[SoldAssociation]:
         user = acting_user(self.request)
         organisation = access.get_visible_organisation(user, self.kwargs["pk"])
-        access.require(user, Action.ASSOCIATIONS_VIEW, organisation)
+        access.require(user, DealAction.ASSOCIATIONS_VIEW, organisation)
         return selectors.associations_for(organisation.pk)

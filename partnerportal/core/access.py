@@ -8,10 +8,11 @@ forbidden action on a visible object is a 403 (`require`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -21,45 +22,55 @@ M = TypeVar("M", bound=Model)
 
 
 class Action(StrEnum):
+    """The kernel's own actions. Each app declares its actions in its `permissions` module and
+    registers their grants with `declare` when Django loads it (`AppConfig.ready`), so a new
+    app never edits the kernel."""
+
     PARTNER_CREATE = "partner.create"
     PARTNER_ADD_USER = "partner.add_user"
     SUBSCRIPTION_CHANGE = "subscription.change"
     ACTIVITY_RECORD = "activity.record"
     AUDIT_VIEW = "audit.view"
     STAFF_LISTS_VIEW = "staff_lists.view"
-    TIER_RUN = "tiers.run"
-    TIER_VIEW = "tiers.view"  # a partner's tier, figures and assessment history
-    ELITE_INVITE = "tiers.elite_invite"
+    # The Django admin: reference data and rule sets; domain records are read-only there.
     ADMIN_SITE = "admin.use"
-    DEAL_REGISTER = "deals.register"  # partner users: register, accept, POI, referrals, answers
-    DEAL_VIEW = "deals.view"  # staff who see deals (GS in territory, partner ops)
-    DEAL_MANAGE = "deals.manage"  # growth specialists: approve, invite, quote, close, inquire
-    DEAL_DECIDE = "deals.decide"  # partner ops: decide Best Partner Wins ties
-    ASSOCIATIONS_VIEW = "deals.associations_view"  # a partner's sold associations
+    REFERENCE_DATA_EDIT = "reference_data.edit"  # currencies and their points amounts
 
 
 # Which roles may perform an action at all. Organisation-bound actions are further limited
 # to the caller's own organisation for partner roles (see `can`).
-GRANTS: dict[Action, frozenset[str]] = {
+_GRANTS: dict[str, frozenset[str]] = {
     Action.PARTNER_CREATE: frozenset({Role.PARTNER_OPS}),
     Action.PARTNER_ADD_USER: frozenset({Role.PARTNER_OPS, Role.PARTNER_ADMIN}),
     Action.SUBSCRIPTION_CHANGE: frozenset({Role.PARTNER_OPS}),
     Action.ACTIVITY_RECORD: frozenset({Role.PARTNER_OPS}),
     Action.AUDIT_VIEW: frozenset({Role.PARTNER_OPS}),
     Action.STAFF_LISTS_VIEW: frozenset(set(Role) - PARTNER_ROLES),
-    Action.TIER_RUN: frozenset({Role.PARTNER_OPS}),
-    # SPEC 11: ops, the partner's PDM and its own users (PDMs see only their partners).
-    Action.TIER_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),
-    Action.ELITE_INVITE: frozenset({Role.PARTNER_OPS}),
-    # The Django admin: reference data and rule sets; domain records are read-only there.
     Action.ADMIN_SITE: frozenset({Role.PARTNER_OPS}),
-    Action.DEAL_REGISTER: frozenset(PARTNER_ROLES),
-    Action.DEAL_VIEW: frozenset({Role.GROWTH_SPECIALIST, Role.PARTNER_OPS}),
-    Action.DEAL_MANAGE: frozenset({Role.GROWTH_SPECIALIST}),
-    Action.DEAL_DECIDE: frozenset({Role.PARTNER_OPS}),
-    # SPEC 11: ops and the partner's own users; its PDM too (they follow its tier).
-    Action.ASSOCIATIONS_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),
+    Action.REFERENCE_DATA_EDIT: frozenset({Role.PARTNER_OPS}),
 }
+
+
+def declare(grants: Mapping[str, Iterable[str]]) -> None:
+    """Register an app's actions and the roles granted each (called from `AppConfig.ready`).
+
+    Declaring the same action twice with the same roles is harmless (a reload); with other
+    roles it is a configuration error, so two apps cannot silently fight over one action.
+    """
+    for action, roles in grants.items():
+        key, granted = str(action), frozenset(str(role) for role in roles)
+        unknown = granted - set(Role)
+        if unknown:
+            raise ImproperlyConfigured(f"{key}: unknown roles {sorted(unknown)}")
+        if key in _GRANTS and _GRANTS[key] != granted:
+            raise ImproperlyConfigured(f"The action {key} is declared twice with other roles.")
+        _GRANTS[key] = granted
+
+
+def declared_actions() -> dict[str, frozenset[str]]:
+    """Every action known to the access layer and the roles granted it (a copy)."""
+    return dict(_GRANTS)
+
 
 # Staff roles that see every partner organisation. PDMs see only the partners assigned to them.
 ALL_PARTNERS_ROLES = frozenset(
@@ -112,16 +123,22 @@ def get_visible_organisation(user: User, pk: object) -> Organisation:
         raise Http404("No such partner.") from exc
 
 
-def can(user: User, action: Action, organisation: Organisation | None = None) -> bool:
-    """Whether `user` may perform `action` (on `organisation`, when it is organisation-bound)."""
-    if not _is_active(user) or user.role not in GRANTS[action]:
+def can(user: User, action: str, organisation: Organisation | None = None) -> bool:
+    """Whether `user` may perform `action` (on `organisation`, when it is organisation-bound).
+
+    An action no app declared is a programming error, not a quiet "no"."""
+    try:
+        granted = _GRANTS[str(action)]
+    except KeyError as exc:
+        raise ImproperlyConfigured(f"No app declared the action {action!s}.") from exc
+    if not _is_active(user) or user.role not in granted:
         return False
     if user.role in PARTNER_ROLES and organisation is not None:
         return organisation.pk == user.organisation_id
     return True
 
 
-def require(user: User, action: Action, organisation: Organisation | None = None) -> None:
+def require(user: User, action: str, organisation: Organisation | None = None) -> None:
     """Raise PermissionDenied unless `user` may perform `action`."""
     if not can(user, action, organisation):
         raise PermissionDenied("You are not allowed to do this.")

@@ -62,3 +62,36 @@ class StaffMfaRequiredMiddleware:
             if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """The pages' side of the one error mapping (`core.errors`): a domain error that a view did
+    not turn into form errors or a message becomes an error page with its status, never a 500.
+
+    `NotFound` and `Forbidden` are Django's `Http404`/`PermissionDenied` and get Django's own
+    404/403 pages; the API has its own handler (`core.api.errors`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from .errors import InvalidInput, StateConflict
+
+        if isinstance(exception, InvalidInput | StateConflict):
+            return render(
+                request,
+                "error.html",
+                {
+                    "status": exception.status,
+                    "messages_": exception.messages()
+                    if isinstance(exception, InvalidInput)
+                    else [exception.message],
+                },
+                status=exception.status,
+            )
+        return None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .errors import InvalidInput
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
@@ -15,32 +17,25 @@ CENT = Decimal("0.01")
 MAX_MRR = Decimal("999999999999.99")
 
 
-class RuleViolation(ValueError):
-    """A value broke a program rule. `field` names the input at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def normalise_domain(raw: str) -> str:
     """Return the purchase domain of `raw`: lower-case, no scheme, path, port or `www.`.
 
-    Raise RuleViolation when what remains is not a valid host name with a public suffix.
+    Raise InvalidInput when what remains is not a valid host name with a public suffix.
     """
     value = (raw or "").strip().lower()
     value = _SCHEME.sub("", value)
     value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     if "@" in value:
-        raise RuleViolation("customer_domain", f"'{raw}' is not a domain name.")
+        raise InvalidInput(field="customer_domain", message=f"'{raw}' is not a domain name.")
     value = value.split(":", 1)[0].rstrip(".")
     if value.startswith("www."):
         value = value[4:]
     try:
         value = value.encode("idna").decode("ascii") if value and not value.isascii() else value
     except UnicodeError as exc:
-        raise RuleViolation("customer_domain", f"'{raw}' is not a valid domain name.") from exc
+        raise InvalidInput(
+            field="customer_domain", message=f"'{raw}' is not a valid domain name."
+        ) from exc
     labels = value.split(".")
     if (
         len(value) > 253
@@ -48,8 +43,9 @@ def normalise_domain(raw: str) -> str:
         or not all(_LABEL.match(label) for label in labels)
         or not _TLD.match(labels[-1])
     ):
-        raise RuleViolation(
-            "customer_domain", f"'{raw}' is not a valid domain name (expected e.g. acme.com)."
+        raise InvalidInput(
+            field="customer_domain",
+            message=f"'{raw}' is not a valid domain name (expected e.g. acme.com).",
         )
     return value
 
@@ -62,14 +58,16 @@ def parse_money(raw: object, *, field: str = "mrr") -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise RuleViolation(field, "A valid amount is required (e.g. 400.00).") from exc
+        raise InvalidInput(
+            field=field, message="A valid amount is required (e.g. 400.00)."
+        ) from exc
     if not value.is_finite():
-        raise RuleViolation(field, "A valid amount is required (e.g. 400.00).")
+        raise InvalidInput(field=field, message="A valid amount is required (e.g. 400.00).")
     if value < 0:
-        raise RuleViolation(field, "Must not be negative.")
+        raise InvalidInput(field=field, message="Must not be negative.")
     value = value.quantize(CENT, rounding=ROUND_HALF_UP)
     if value > MAX_MRR:
-        raise RuleViolation(field, "Amount is too large.")
+        raise InvalidInput(field=field, message="Amount is too large.")
     return value
 
 
@@ -117,16 +115,19 @@ def check_new_version(
     and a termination needs an open version to end.
     """
     if latest_from is not None and effective_from <= latest_from:
-        raise RuleViolation(
-            "effective_from",
-            f"Must be after {latest_from.isoformat()}, the start of the latest version of this "
-            "subscription (the billing feed only appends).",
+        raise InvalidInput(
+            field="effective_from",
+            message=f"Must be after {latest_from.isoformat()}, the start of the latest version "
+            "of this subscription (the billing feed only appends).",
         )
     latest_open = latest_from is not None and latest_until is None
     if terminated and not latest_open:
-        raise RuleViolation("terminated", "This subscription has no open version to terminate.")
+        raise InvalidInput(
+            field="terminated", message="This subscription has no open version to terminate."
+        )
     if latest_until is not None and effective_from < latest_until:
-        raise RuleViolation(
-            "effective_from",
-            f"Must be on or after {latest_until.isoformat()}, when the latest version ended.",
+        raise InvalidInput(
+            field="effective_from",
+            message=f"Must be on or after {latest_until.isoformat()}, when the latest version "
+            "ended.",
         )

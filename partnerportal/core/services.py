@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -14,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from . import rules
 from .access import Action, require
 from .audit import audit
+from .errors import InvalidInput
 from .models import (
     PARTNER_ROLES,
     STAFF_ROLES,
@@ -33,12 +33,8 @@ from .models import (
 )
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
-
-
-def _violation(exc: rules.RuleViolation) -> ValidationError:
-    return _invalid(exc.field, exc.message)
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, field=field)
 
 
 def _country(code: str, *, field: str = "country") -> Country:
@@ -210,10 +206,7 @@ def customer_get_or_create(
 ) -> tuple[Customer, bool]:
     """Return the customer of a purchase domain, creating it if new (inside the caller's
     transaction). An existing customer keeps its recorded name, country and segment."""
-    try:
-        domain = rules.normalise_domain(domain)
-    except rules.RuleViolation as exc:
-        raise _violation(exc) from exc
+    domain = rules.normalise_domain(domain)
     # Validate every input even for a known customer: bad input is refused, never ignored.
     _choice(segment, Segment, "segment")
     country_row = _country(country)
@@ -277,10 +270,7 @@ def subscription_change(
                 + (f" (it has: {', '.join(sorted(allowed))})." if allowed else " (it has none)."),
             )
         edition_row = Edition.objects.get(code=edition) if edition else None
-        try:
-            amount = rules.parse_money(mrr)
-        except rules.RuleViolation as exc:
-            raise _violation(exc) from exc
+        amount = rules.parse_money(mrr)
         currency_row = _currency(currency)
         if seats is None or int(seats) < 0:
             raise _invalid("seats", "Must be zero or more.")
@@ -291,15 +281,12 @@ def subscription_change(
     # Serialise concurrent feed messages for one subscription.
     Subscription.objects.select_for_update().get(pk=subscription.pk)
     latest = subscription.versions.order_by("-effective_from").first()
-    try:
-        rules.check_new_version(
-            latest_from=latest.effective_from if latest else None,
-            latest_until=latest.effective_until if latest else None,
-            effective_from=effective_from,
-            terminated=terminated,
-        )
-    except rules.RuleViolation as exc:
-        raise _violation(exc) from exc
+    rules.check_new_version(
+        latest_from=latest.effective_from if latest else None,
+        latest_until=latest.effective_until if latest else None,
+        effective_from=effective_from,
+        terminated=terminated,
+    )
     if latest is not None and latest.effective_until is None:
         # Closing the open version is the one update the feed makes: it records when that
         # version stopped being in effect; the amounts it carried are never changed.
@@ -344,10 +331,7 @@ def activity_record(
     """Record a partner's activity in a customer's portal (product feed)."""
     require(actor, Action.ACTIVITY_RECORD)
     _choice(kind, Activity.Kind, "kind")
-    try:
-        domain = rules.normalise_domain(customer_domain)
-    except rules.RuleViolation as exc:
-        raise _violation(exc) from exc
+    domain = rules.normalise_domain(customer_domain)
     customer = Customer.objects.filter(domain=domain).first()
     if customer is None:
         raise _invalid("customer_domain", f"No customer with the domain '{domain}'.")

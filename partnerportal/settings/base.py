@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "partnerportal.core.middleware.StaffMfaRequiredMiddleware",
+    "partnerportal.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
@@ -82,7 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "partnerportal.core.context_processors.portal",
+                "partnerportal.context_processors.portal",
             ],
         },
     },

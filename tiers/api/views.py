@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partnerportal.core import access
-from partnerportal.core.access import Action, acting_user
+from partnerportal.core.access import acting_user
 from partnerportal.core.models import Organisation
 
 from .. import rules, selectors, services
 from ..models import TierAssessment, TierRun
+from ..permissions import TierAction
 from .serializers import (
     AssessmentOut,
     EliteInvitationIn,
@@ -30,7 +31,7 @@ from .serializers import (
 )
 
 
-def _tiered_partner(request: Request, pk: int, action: Action) -> Organisation:
+def _tiered_partner(request: Request, pk: int, action: TierAction) -> Organisation:
     """Return partner `pk` if the caller sees it (else 404) and may do `action` (else 403)."""
     user = acting_user(request)
     organisation = access.get_visible_organisation(user, pk)
@@ -44,7 +45,7 @@ class TierRunApi(APIView):
     @extend_schema(request=TierRunIn, responses={201: TierRunOut})
     def post(self, request: Request) -> Response:
         """Run the re-tiering for a date now and return what this run did."""
-        access.require(acting_user(request), Action.TIER_RUN)
+        access.require(acting_user(request), TierAction.RUN)
         data = TierRunIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -64,7 +65,7 @@ class PartnerTierApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """The partner's tier, its latest assessment's points and lines, and the gap to the
         next tier."""
-        picture = selectors.partner_tier(_tiered_partner(request, pk, Action.TIER_VIEW))
+        picture = selectors.partner_tier(_tiered_partner(request, pk, TierAction.VIEW))
         return Response(PartnerTierOut(_tier_body(picture)).data)
 
 
@@ -104,7 +105,7 @@ class PartnerAssessmentListApi(generics.ListAPIView):
     queryset = TierAssessment.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[TierAssessment]:
-        organisation = _tiered_partner(self.request, self.kwargs["pk"], Action.TIER_VIEW)
+        organisation = _tiered_partner(self.request, self.kwargs["pk"], TierAction.VIEW)
         return selectors.organisation_assessments(organisation)
 
 
@@ -116,7 +117,7 @@ class EliteInvitationApi(APIView):
         """Invite the partner to Elite (201); an existing invitation is returned as is (200)."""
         user = acting_user(request)
         organisation = access.get_visible_organisation(user, pk)
-        access.require(user, Action.ELITE_INVITE, organisation)
+        access.require(user, TierAction.ELITE_INVITE, organisation)
         data = EliteInvitationIn(data=request.data)
         data.is_valid(raise_exception=True)
         invitation, created = services.elite_invite(

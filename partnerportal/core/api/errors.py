@@ -1,4 +1,5 @@
-"""Map domain errors to the API's contract: 400 with field messages, 403, 404."""
+"""The API's side of the one error mapping (`core.errors`): every domain error, and DRF's and
+Django's own, becomes JSON with the status `core.errors.http_status` gives it."""
 
 from __future__ import annotations
 
@@ -9,28 +10,19 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..errors import StateConflict
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_detail = "The object is not in a state that allows this."
-    default_code = "conflict"
+from ..errors import DomainError, InvalidInput, error_body, http_status
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, StateConflict):
-        exc = Conflict(exc.message)
-    elif isinstance(exc, DjangoValidationError):
-        detail: Any
+    if isinstance(exc, DomainError):
+        status = http_status(exc)
+        assert status is not None  # noqa: S101 - every DomainError has one
+        return Response(error_body(exc), status=status)
+    if isinstance(exc, DjangoValidationError):
+        # A model's own validation (full_clean) that a service let through: the same 400.
         if hasattr(exc, "error_dict"):
-            detail = {
-                field: [str(m) for m in msgs.messages]
-                if hasattr(msgs, "messages")
-                else [str(m) for m in msgs]
-                for field, msgs in exc.message_dict.items()
-            }
+            errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+            exc = exceptions.ValidationError(error_body(InvalidInput(errors=errors)))
         else:
-            detail = {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
+            exc = exceptions.ValidationError({"non_field_errors": exc.messages})
     return drf_exception_handler(exc, context)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import access, selectors, services
+from ..errors import InvalidInput
 from ..models import AuditEvent, Organisation
 from .serializers import (
     ActivityIn,
@@ -97,7 +97,7 @@ class ActivityCreateApi(APIView):
             .first()
         )
         if partner is None:
-            raise ValidationError({"partner": ["No such partner."]})
+            raise InvalidInput("No such partner.", field="partner")
         activity = services.activity_record(
             actor=access.acting_user(request), partner=partner, **values
         )

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.rules import (
-    RuleViolation,
     Version,
     check_new_version,
     months_back,
@@ -53,7 +53,7 @@ def test_customer_domain_is_normalised(raw: str, expected: str) -> None:
     ],
 )
 def test_malformed_domain_is_rejected(raw: str) -> None:
-    with pytest.raises(RuleViolation) as error:
+    with pytest.raises(InvalidInput) as error:
         normalise_domain(raw)
     assert error.value.field == "customer_domain"
 
@@ -75,7 +75,7 @@ def test_money_is_decimal_rounded_half_up_to_cents(raw: object, expected: Decima
 
 @pytest.mark.parametrize("raw", ["-1", "-0.01", "abc", "", None, "NaN", "Infinity", True, "1e20"])
 def test_negative_or_non_numeric_mrr_is_rejected(raw: object) -> None:
-    with pytest.raises(RuleViolation) as error:
+    with pytest.raises(InvalidInput) as error:
         parse_money(raw)
     assert error.value.field == "mrr"
 
@@ -117,7 +117,7 @@ def test_subscription_feed_only_appends() -> None:
         effective_from=date(2026, 2, 1),
         terminated=True,
     )
-    with pytest.raises(RuleViolation, match="after 2026-01-01"):
+    with pytest.raises(InvalidInput, match="after 2026-01-01"):
         check_new_version(
             latest_from=date(2026, 1, 1),
             latest_until=None,
@@ -127,12 +127,12 @@ def test_subscription_feed_only_appends() -> None:
 
 
 def test_termination_needs_an_open_version() -> None:
-    with pytest.raises(RuleViolation) as error:
+    with pytest.raises(InvalidInput) as error:
         check_new_version(
             latest_from=None, latest_until=None, effective_from=date(2026, 1, 1), terminated=True
         )
     assert error.value.field == "terminated"
-    with pytest.raises(RuleViolation):
+    with pytest.raises(InvalidInput):
         check_new_version(
             latest_from=date(2026, 1, 1),
             latest_until=date(2026, 3, 1),
@@ -142,7 +142,7 @@ def test_termination_needs_an_open_version() -> None:
 
 
 def test_new_version_cannot_overlap_a_terminated_one() -> None:
-    with pytest.raises(RuleViolation, match="2026-03-01"):
+    with pytest.raises(InvalidInput, match="2026-03-01"):
         check_new_version(
             latest_from=date(2026, 1, 1),
             latest_until=date(2026, 3, 1),

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deals.services import territory_assign
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import STAFF_ROLES, Role
 from partnerportal.core.services import staff_create
 
@@ -33,9 +33,9 @@ class Command(BaseCommand):
                 # Route the GS's region and segment to it (blank: any; none: every other
                 # territory). Staff can change the routing in the admin's Territories.
                 territory_assign(growth_specialist=user, region=user.region, segment=user.segment)
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError(
-                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
             ) from exc
         territory = ""
         if user.region or user.segment:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.services import token_issue
 
 
@@ -17,8 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             token = token_issue(email=options["email"])
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        except InvalidInput as exc:
+            raise CommandError(" ".join(exc.messages())) from exc
         self.stdout.write(
             f"API token for {token.user.email} (send as 'Authorization: Token <key>'):"
         )

@@ -1,0 +1,27 @@
+"""What every page's frame (navigation) needs to know about the signed-in user.
+
+It lives in the project package, which composes the apps: the kernel knows none of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from deals.permissions import DealAction
+from partnerportal.core.access import Action, can
+from partnerportal.core.models import User
+from tiers.permissions import TierAction
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not user.is_authenticated:
+        return {}
+    return {
+        "can_view_audit": can(user, Action.AUDIT_VIEW),
+        "can_register_deals": can(user, DealAction.REGISTER),
+        "can_view_deals": can(user, DealAction.VIEW),
+        "can_decide_deals": can(user, DealAction.DECIDE),
+        "can_view_partner_tiers": can(user, TierAction.VIEW) and not user.is_partner_user,
+    }
