@@ -180,6 +180,113 @@ def test_bad_subscription_input_is_a_400_naming_the_field_and_writes_nothing(
     assert AuditEvent.objects.count() == events_before
 
 
+MEGABYTE = "x" * 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"mrr": 1e25}, "mrr"),  # a JSON number
+        ({"mrr": "1e25"}, "mrr"),
+        ({"mrr": "1000000000000.00"}, "mrr"),  # one cent over what numeric(14, 2) holds
+        ({"mrr": "12.345"}, "mrr"),
+        ({"mrr": "NaN"}, "mrr"),
+        ({"seats": 2**70}, "seats"),
+        ({"seats": 2**31}, "seats"),  # one over what the integer column holds
+        ({"seats": 2.5}, "seats"),
+        ({"seats": "2.5"}, "seats"),
+        ({"seats": True}, "seats"),
+        ({"customer_name": MEGABYTE}, "customer_name"),
+        ({"customer_domain": MEGABYTE}, "customer_domain"),
+        ({"product_line": MEGABYTE}, "product_line"),
+        ({"edition": MEGABYTE}, "edition"),
+        ({"currency": MEGABYTE}, "currency"),
+    ],
+)
+def test_input_the_database_cannot_hold_is_a_400_naming_the_field(
+    cast: Cast, overrides: dict[str, object], field: str
+) -> None:
+    response = change(cast, **overrides)
+    assert response.status_code == 400, response.content[:300]
+    assert field in response.json(), response.json()
+    assert not SubscriptionVersion.objects.exists()
+
+
+def test_the_largest_amounts_the_columns_hold_are_accepted(cast: Cast) -> None:
+    response = change(cast, mrr="999999999999.99", seats=2**31 - 1)
+    assert response.status_code == 201, response.content
+    version = SubscriptionVersion.objects.get()
+    assert (version.mrr, version.seats) == (Decimal("999999999999.99"), 2**31 - 1)
+
+
+def test_the_api_hands_the_service_typed_values(cast: Cast, monkeypatch) -> None:
+    from partnerportal.core import services
+
+    received: dict[str, object] = {}
+    real = services.subscription_change
+
+    def spy(**kwargs: object) -> object:
+        received.update(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "subscription_change", spy)
+    assert change(cast, mrr=800, seats="3").status_code == 201
+    assert (received["mrr"], received["seats"], received["effective_from"]) == (
+        Decimal("800"),
+        3,
+        date(2026, 1, 1),
+    )
+    assert type(received["mrr"]) is Decimal
+    assert type(received["seats"]) is int
+    assert type(received["effective_from"]) is date
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/partners/", {"name": MEGABYTE, "kind": "partner", "country": "GB"}, "name"),
+        (
+            "/api/v1/partners/",
+            {"name": "X", "kind": "partner", "country": "GB", "pdm": "a" * 250 + "@x.example"},
+            "pdm",
+        ),
+        (
+            "/api/v1/partners/{org}/users/",
+            {"email": "a" * 250 + "@x.example", "role": "admin"},
+            "email",
+        ),
+        (
+            "/api/v1/activities/",
+            {
+                "partner": 2**70,
+                "customer_domain": "acme.com",
+                "kind": "login",
+                "occurred_at": "2026-03-01T10:00:00Z",
+            },
+            "partner",
+        ),
+        (
+            "/api/v1/activities/",
+            {
+                "partner": "{org}",
+                "customer_domain": MEGABYTE,
+                "kind": "login",
+                "occurred_at": "2026-03-01T10:00:00Z",
+            },
+            "customer_domain",
+        ),
+    ],
+)
+def test_oversized_kernel_input_is_a_400_naming_the_field(
+    cast: Cast, path: str, body: dict[str, object], field: str
+) -> None:
+    org = str(cast.org_a.pk)
+    body = {k: (org if v == "{org}" else v) for k, v in body.items()}
+    response = api_as(cast.ops).post(path.replace("{org}", org), body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert field in response.json(), response.json()
+
+
 def test_bad_input_for_a_known_customer_writes_nothing(cast: Cast) -> None:
     change(cast)
     versions = SubscriptionVersion.objects.count()

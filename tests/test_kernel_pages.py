@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from partnerportal.core.models import User
 
-from .cast import Cast, browser_as
+from .cast import Cast, api_as, browser_as
 from .factories import (
     ActivityFactory,
     CustomerFactory,
@@ -102,3 +102,15 @@ def test_a_page_outside_your_reach_is_a_friendly_404(cast: Cast) -> None:
     body = response.content.decode()
     assert "not yours to see" in body
     assert cast.org_a.name not in body
+
+
+def test_an_oversized_audit_filter_is_refused_on_the_field_not_a_500(cast: Cast) -> None:
+    response = browser_as(cast.ops).get("/audit/", {"verb": "x" * 100_000})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 80 characters" in response.content.decode()
+
+
+def test_an_id_beyond_any_row_is_a_404_not_a_500(cast: Cast) -> None:
+    huge = 2**70
+    assert browser_as(cast.ops).get(f"/partners/{huge}/").status_code == 404
+    assert api_as(cast.ops).get(f"/api/v1/partners/{huge}/").status_code == 404

@@ -31,7 +31,7 @@ def test_audit_trail_refuses_update_and_delete(cast: Cast) -> None:
 
 
 def test_a_failed_service_leaves_neither_change_nor_audit(cast: Cast) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as error:
         services.subscription_change(
             actor=cast.ops,
             customer_domain="acme.com",
@@ -40,11 +40,12 @@ def test_a_failed_service_leaves_neither_change_nor_audit(cast: Cast) -> None:
             segment="smb",
             product_line="marketing_hub",
             edition="professional",
-            mrr="10",
+            mrr=Decimal("10"),
             currency="XXX",
             seats=1,
             effective_from=date(2026, 1, 1),
         )
+    assert error.value.field == "currency"
     assert not AuditEvent.objects.exists()
 
 
@@ -94,7 +95,7 @@ def test_services_check_permission_before_writing(cast: Cast) -> None:
                 segment="smb",
                 product_line="credits",
                 edition=None,
-                mrr="10",
+                mrr=Decimal("10"),
                 currency="EUR",
                 seats=1,
                 effective_from=date(2026, 1, 1),

@@ -2,8 +2,8 @@
 
 Every view, API endpoint and service asks here. Partner users reach only their own
 organisation's rows: queries go through `visible_organisations`/`scope_to_user`, and an
-object outside the caller's reach is a 404 (never a 403 that confirms it exists). A
-forbidden action on a visible object is a 403 (`require`).
+object outside the caller's reach is a 404 (`core.errors.NotFound`, never a 403 that confirms
+it exists). A forbidden action on a visible object is a 403 (`require`, `core.errors.Forbidden`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
+from .errors import Forbidden, NotFound
 from .models import PARTNER_ROLES, Organisation, Role, User
 
 M = TypeVar("M", bound=Model)
@@ -88,7 +89,7 @@ def acting_user(request: HttpRequest) -> User:
     """The signed-in user of a request that authentication has already let through."""
     user = request.user
     if not isinstance(user, User):
-        raise PermissionDenied("Sign in first.")
+        raise Forbidden("Sign in first.")
     return user
 
 
@@ -116,11 +117,11 @@ def scope_to_user(user: User, queryset: QuerySet[M], *, organisation_field: str)
 
 
 def get_visible_organisation(user: User, pk: object) -> Organisation:
-    """Return the organisation `pk` if `user` may see it, else raise Http404."""
+    """Return the organisation `pk` if `user` may see it, else raise NotFound."""
     try:
         return visible_organisations(user).get(pk=int(str(pk)))
     except (Organisation.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such partner.") from exc
+        raise NotFound("No such partner.") from exc
 
 
 def can(user: User, action: str, organisation: Organisation | None = None) -> bool:
@@ -139,6 +140,6 @@ def can(user: User, action: str, organisation: Organisation | None = None) -> bo
 
 
 def require(user: User, action: str, organisation: Organisation | None = None) -> None:
-    """Raise PermissionDenied unless `user` may perform `action`."""
+    """Raise Forbidden unless `user` may perform `action`."""
     if not can(user, action, organisation):
-        raise PermissionDenied("You are not allowed to do this.")
+        raise Forbidden()

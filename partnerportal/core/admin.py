@@ -1,15 +1,19 @@
-"""Django admin for partner ops. Reference data (currencies, countries, catalog) is editable
-here; domain records are read-only because their changes must go through services (which
-check permission and write the audit trail)."""
+"""Django admin for partner ops. Reference data (currencies, countries, catalog) is edited
+here through kernel services (permission, validation, write and audit in one transaction);
+domain records are read-only because their changes must go through the apps' services."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from . import rules, services
 from .access import Action, can
+from .errors import InvalidInput
 from .models import (
     Activity,
     AuditEvent,
@@ -52,31 +56,106 @@ class OpsAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Currency)
-class CurrencyAdmin(OpsAdmin):
+class ReferenceForm(forms.ModelForm):
+    """A reference-data form that also applies the kernel's rules for its fields (`checks`), so
+    the admin shows the service's refusal on the field instead of an error page."""
+
+    checks: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for field, check in self.checks.items():
+            if field in cleaned and field not in self.errors:
+                try:
+                    cleaned[field] = check(cleaned[field])
+                except InvalidInput as exc:
+                    self.add_error(field, exc.messages())
+        return cleaned
+
+
+class ReferenceAdmin(OpsAdmin):
+    """Reference data that changes money or routing: the admin validates the form, then a
+    kernel service checks the permission, validates, writes and audits in one transaction
+    (`save_through_service`); the admin never saves these rows itself."""
+
     editable = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The code is the row's identity, which other rows refer to: set once, when added.
+        return ("code",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.save_through_service(access_user(request), obj, form)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The service wrote the row's relations too (a product line's editions)."""
+
+    def save_through_service(self, actor: User, obj: Any, form: Any) -> None:
+        raise NotImplementedError
+
+
+def access_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - the admin requires a signed-in user
+    return user
+
+
+class CurrencyForm(ReferenceForm):
+    checks: ClassVar[dict[str, Callable[[Any], Any]]] = {"points_amount": rules.check_points_amount}
+
+    class Meta:
+        model = Currency
+        fields = ["code", "name", "points_amount"]
+
+
+@admin.register(Currency)
+class CurrencyAdmin(ReferenceAdmin):
+    form = CurrencyForm
     list_display = ["code", "name", "points_amount"]
+
+    def save_through_service(self, actor: User, obj: Any, form: Any) -> None:
+        services.currency_save(
+            actor=actor, code=obj.code, name=obj.name, points_amount=obj.points_amount
+        )
 
 
 @admin.register(Country)
-class CountryAdmin(OpsAdmin):
-    editable = True
+class CountryAdmin(ReferenceAdmin):
     list_display = ["code", "name", "region", "growth_market"]
     list_filter = ["region", "growth_market"]
     search_fields = ["code", "name"]
 
+    def save_through_service(self, actor: User, obj: Any, form: Any) -> None:
+        services.country_save(
+            actor=actor,
+            code=obj.code,
+            name=obj.name,
+            region=obj.region,
+            growth_market=obj.growth_market,
+        )
+
 
 @admin.register(Edition)
-class EditionAdmin(OpsAdmin):
-    editable = True
+class EditionAdmin(ReferenceAdmin):
     list_display = ["code", "name", "rank"]
+
+    def save_through_service(self, actor: User, obj: Any, form: Any) -> None:
+        services.edition_save(actor=actor, code=obj.code, name=obj.name, rank=obj.rank)
 
 
 @admin.register(ProductLine)
-class ProductLineAdmin(OpsAdmin):
-    editable = True
+class ProductLineAdmin(ReferenceAdmin):
     list_display = ["code", "name", "kind"]
     filter_horizontal = ["editions"]
+
+    def save_through_service(self, actor: User, obj: Any, form: Any) -> None:
+        services.product_line_save(
+            actor=actor,
+            code=obj.code,
+            name=obj.name,
+            kind=obj.kind,
+            editions=[edition.pk for edition in form.cleaned_data["editions"]],
+        )
 
 
 @admin.register(Organisation)

@@ -78,20 +78,24 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
         from django.shortcuts import render
 
-        from .errors import InvalidInput, StateConflict
+        from .errors import DomainError, InvalidInput
 
-        if isinstance(exception, InvalidInput | StateConflict):
-            return render(
-                request,
-                "error.html",
-                {
-                    "status": exception.status,
-                    "messages_": exception.messages()
-                    if isinstance(exception, InvalidInput)
-                    else [exception.message],
-                },
-                status=exception.status,
-            )
-        return None
+        if not isinstance(exception, DomainError) or isinstance(
+            exception, Http404 | PermissionDenied
+        ):
+            return None
+        return render(
+            request,
+            "error.html",
+            {
+                "status": exception.status,
+                "messages_": exception.messages()
+                if isinstance(exception, InvalidInput)
+                else [exception.message],
+            },
+            status=exception.status,
+        )

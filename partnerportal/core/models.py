@@ -17,6 +17,8 @@ from django.db.models import Func, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .rules import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
 
 class Role(models.TextChoices):
     PARTNER_ADMIN = "partner_admin", "Partner admin"
@@ -74,8 +76,8 @@ class Currency(models.Model):
     code = models.CharField(max_length=3, primary_key=True, help_text="ISO 4217")
     name = models.CharField(max_length=60)
     points_amount = models.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
         help_text="Amount of this currency worth USD 100 for points (SPEC 3).",
     )
 
@@ -324,7 +326,7 @@ class SubscriptionVersion(models.Model):
         Edition, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     seats = models.PositiveIntegerField(default=1)
-    mrr = models.DecimalField(max_digits=14, decimal_places=2)
+    mrr = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
     effective_from = models.DateField()
     effective_until = models.DateField(null=True, blank=True)

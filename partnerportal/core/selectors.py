@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import Q, QuerySet
 
 from .access import visible_organisations
 from .models import AuditEvent, Customer, Organisation, SubscriptionVersion, User
-from .rules import first_of_month
+from .rules import Version
 
 
 def versions_in_effect(on: date) -> QuerySet[SubscriptionVersion]:
@@ -18,9 +19,28 @@ def versions_in_effect(on: date) -> QuerySet[SubscriptionVersion]:
     )
 
 
-def versions_for_month(month: date) -> QuerySet[SubscriptionVersion]:
-    """The version of each line that sets its MRR for the calendar month of `month` (SPEC 3)."""
-    return versions_in_effect(first_of_month(month))
+def line_versions(customer_ids: Iterable[int]) -> dict[tuple[int, str], list[Version]]:
+    """Every subscription line of these customers, keyed (customer id, product line code),
+    with all its versions as pure values, oldest first (one query). The month rules
+    (`rules.version_for_month`) read a line's MRR for any month from them."""
+    lines: dict[tuple[int, str], list[Version]] = {}
+    rows = (
+        SubscriptionVersion.objects.filter(subscription__customer_id__in=list(customer_ids))
+        .order_by("subscription__customer_id", "subscription__product_line_id", "effective_from")
+        .values_list(
+            "subscription__customer_id",
+            "subscription__product_line_id",
+            "effective_from",
+            "effective_until",
+            "mrr",
+            "currency_id",
+        )
+    )
+    for customer_id, product_line, start, until, mrr, currency in rows:
+        lines.setdefault((customer_id, product_line), []).append(
+            Version(effective_from=start, effective_until=until, mrr=mrr, currency=currency)
+        )
+    return lines
 
 
 def customers_for_organisation(organisation: Organisation) -> QuerySet[Customer]:

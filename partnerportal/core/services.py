@@ -4,7 +4,8 @@ transaction; views, serializers, commands and tasks call these and never save mo
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,6 +32,8 @@ from .models import (
     SubscriptionVersion,
     User,
 )
+
+ReferenceModel = TypeVar("ReferenceModel", Currency, Country, Edition, ProductLine)
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -241,7 +244,7 @@ def subscription_change(
     segment: str,
     product_line: str,
     edition: str | None,
-    mrr: object,
+    mrr: Decimal | None,
     currency: str,
     seats: int,
     effective_from: date,
@@ -249,7 +252,8 @@ def subscription_change(
 ) -> Subscription:
     """Append a version to a customer's subscription (billing feed), or end it.
 
-    The previous open version ends where the new one starts, so versions never overlap.
+    The previous open version ends where the new one starts, so versions never overlap. A
+    termination needs no amount, currency or edition.
     """
     require(actor, Action.SUBSCRIPTION_CHANGE)
     try:
@@ -270,10 +274,11 @@ def subscription_change(
                 + (f" (it has: {', '.join(sorted(allowed))})." if allowed else " (it has none)."),
             )
         edition_row = Edition.objects.get(code=edition) if edition else None
-        amount = rules.parse_money(mrr)
+        if mrr is None:
+            raise _invalid("mrr", "An amount is required.")
+        amount = rules.check_money(mrr)
         currency_row = _currency(currency)
-        if seats is None or int(seats) < 0:
-            raise _invalid("seats", "Must be zero or more.")
+        seats = rules.check_seats(seats)
     customer, _ = customer_get_or_create(
         actor=actor, domain=customer_domain, name=customer_name, country=country, segment=segment
     )
@@ -302,7 +307,7 @@ def subscription_change(
         version = SubscriptionVersion.objects.create(
             subscription=subscription,
             edition=edition_row,
-            seats=int(seats),
+            seats=seats,
             mrr=amount,
             currency=currency_row,
             effective_from=effective_from,
@@ -313,7 +318,7 @@ def subscription_change(
             "edition": edition,
             "mrr": str(amount),
             "currency": currency_row.code,
-            "seats": int(seats),
+            "seats": seats,
         }
     audit(actor=actor, verb=verb, subject=subscription, data=data)
     return subscription
@@ -362,3 +367,123 @@ def user_password_set(*, user: User, password: str, actor: User | None = None) -
         subject=user,
         organisation=user.organisation,
     )
+
+
+# --- Reference data (partner ops, through the admin) ------------------------------------------
+# Currencies' points amounts and countries' growth markets change points (money); countries'
+# regions change which growth specialist a deal goes to; the catalog is the vocabulary of
+# quotes and eligibility. Every edit is checked, validated, written and audited here.
+
+
+def _reference_save(
+    *, actor: User, model: type[ReferenceModel], code: str, values: dict[str, Any]
+) -> tuple[ReferenceModel, bool]:
+    """Create or update the reference row `code` with `values` and audit what changed (nothing
+    is written or audited when nothing changed). Inside the caller's transaction."""
+    row = model.objects.select_for_update().filter(pk=code).first()
+    created = row is None
+    if row is None:
+        row = model(pk=code, **values)
+        changes = {name: [None, _plain(value)] for name, value in values.items()}
+    else:
+        changes = {
+            name: [_plain(getattr(row, name)), _plain(value)]
+            for name, value in values.items()
+            if getattr(row, name) != value
+        }
+        for name, value in values.items():
+            setattr(row, name, value)
+    if not changes:
+        return row, False
+    row.save()
+    label = model._meta.model_name
+    audit(
+        actor=actor,
+        verb=f"core.{label}.created" if created else f"core.{label}.updated",
+        subject=row,
+        data={"code": code, "changes": changes},
+    )
+    return row, created
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@transaction.atomic
+def currency_save(
+    *, actor: User, code: str, name: str, points_amount: Decimal
+) -> tuple[Currency, bool]:
+    """Add a currency, or change its name or the amount worth USD 100 for points (SPEC 3).
+    Return (currency, created)."""
+    require(actor, Action.REFERENCE_DATA_EDIT)
+    code = rules.check_code(code, length=3, field="code")
+    name = _required_text(name, "name")
+    amount = rules.check_points_amount(points_amount)
+    return _reference_save(
+        actor=actor, model=Currency, code=code, values={"name": name, "points_amount": amount}
+    )
+
+
+@transaction.atomic
+def country_save(
+    *, actor: User, code: str, name: str, region: str, growth_market: bool
+) -> tuple[Country, bool]:
+    """Add a country, or change its name, its region (deal routing, SPEC 5) or whether it is a
+    growth market (double points, SPEC 4). Return (country, created)."""
+    require(actor, Action.REFERENCE_DATA_EDIT)
+    code = rules.check_code(code, length=2, field="code")
+    name = _required_text(name, "name")
+    _choice(region, Region, "region")
+    return _reference_save(
+        actor=actor,
+        model=Country,
+        code=code,
+        values={"name": name, "region": region, "growth_market": growth_market},
+    )
+
+
+@transaction.atomic
+def edition_save(*, actor: User, code: str, name: str, rank: int) -> tuple[Edition, bool]:
+    """Add an edition, or change its name or rank (the order eligibility compares editions in).
+    Return (edition, created)."""
+    require(actor, Action.REFERENCE_DATA_EDIT)
+    name = _required_text(name, "name")
+    if rank < 0 or Edition.objects.exclude(pk=code).filter(rank=rank).exists():
+        raise _invalid("rank", "Another edition has this rank: each rank is used once.")
+    return _reference_save(
+        actor=actor, model=Edition, code=code, values={"name": name, "rank": rank}
+    )
+
+
+@transaction.atomic
+def product_line_save(
+    *, actor: User, code: str, name: str, kind: str, editions: list[str]
+) -> tuple[ProductLine, bool]:
+    """Add a product line, or change its name, kind or editions. Return (line, created)."""
+    require(actor, Action.REFERENCE_DATA_EDIT)
+    name = _required_text(name, "name")
+    _choice(kind, ProductLine.Kind, "kind")
+    known = set(Edition.objects.filter(pk__in=editions).values_list("pk", flat=True))
+    if set(editions) - known:
+        raise _invalid("editions", f"Unknown editions: {', '.join(sorted(set(editions) - known))}.")
+    line, created = _reference_save(
+        actor=actor, model=ProductLine, code=code, values={"name": name, "kind": kind}
+    )
+    before = set(line.editions.values_list("pk", flat=True)) if not created else set()
+    if before != set(editions):
+        line.editions.set(Edition.objects.filter(pk__in=editions))
+        audit(
+            actor=actor,
+            verb="core.productline.editions_changed",
+            subject=line,
+            data={"code": code, "editions": [sorted(before), sorted(editions)]},
+        )
+    return line, created
+
+
+def _required_text(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise _invalid(field, "This field is required.")
+    return value

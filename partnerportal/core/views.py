@@ -1,9 +1,11 @@
-"""Kernel pages: thin views that ask the permission layer and selectors, then render."""
+"""Kernel pages: thin views that ask the permission layer and selectors, then render.
+
+The kernel knows no app: the home page, which composes the apps' pages, lives in the project
+package (`partnerportal.views`) and calls the kernel's parts from here."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,44 +14,35 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tiers import views as tier_views
+from . import access, presenters, selectors
+from .forms import AuditFilterForm
+from .models import Organisation
 
-from . import access, selectors
-from .models import Customer, Organisation
 
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Each role's starting page, with its real data."""
-    user = access.acting_user(request)
-    today = timezone.localdate()
-    if user.is_partner_user:
-        organisation = access.get_visible_organisation(user, user.organisation_id)
-        if organisation.kind == Organisation.Kind.PARTNER:
-            # A partner's home is its tier page (issue 4), with its customers below.
-            rows = _customer_rows(organisation, today)
-            return tier_views.partner_home(request, organisation, customers=rows)
-        return _partner_page(request, organisation, template="core/home_partner.html")
-    partners = selectors.partner_list(user)
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Vendor staff's starting page: the partners they may see."""
+    partners = selectors.partner_list(access.acting_user(request))
     page = Paginator(partners, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "core/home_staff.html",
-        {"page": page, "today": today, "partner_count": page.paginator.count},
+        {"page": page, "today": timezone.localdate(), "partner_count": page.paginator.count},
     )
 
 
 @login_required
 def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = access.get_visible_organisation(access.acting_user(request), pk)
-    return _partner_page(request, organisation, template="core/partner_detail.html")
+    return organisation_page(request, organisation, template="core/partner_detail.html")
 
 
-def _partner_page(
+def organisation_page(
     request: HttpRequest, organisation: Organisation, *, template: str
 ) -> HttpResponse:
+    """An organisation with its customers and their subscription lines. `organisation` is
+    already resolved through `access` by the caller."""
     today = timezone.localdate()
-    rows = _customer_rows(organisation, today)
+    rows = customer_rows(organisation, today)
     return render(
         request,
         template,
@@ -57,24 +50,25 @@ def _partner_page(
     )
 
 
-def _customer_rows(organisation: Organisation, today: date) -> list[tuple[Customer, list[Any]]]:
+def customer_rows(organisation: Organisation, today: date) -> presenters.CustomerRows:
+    """The customers an organisation works with, each with its lines in effect `today`."""
     customers = list(selectors.customers_for_organisation(organisation))
     lines = selectors.current_lines([c.pk for c in customers], today)
-    lines_by_customer: dict[int, list[Any]] = {}
-    for line in lines:
-        lines_by_customer.setdefault(line.subscription.customer_id, []).append(line)
-    return [(customer, lines_by_customer.get(customer.pk, [])) for customer in customers]
+    return presenters.customer_rows(customers, lines)
 
 
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     access.require(access.acting_user(request), access.Action.AUDIT_VIEW)
+    form = AuditFilterForm(request.GET)
+    verb = form.cleaned_data["verb"] if form.is_valid() else ""
     events = selectors.audit_events()
-    verb = request.GET.get("verb", "").strip()
     if verb:
         events = events.filter(verb__startswith=verb)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "verb": verb})
+    return render(
+        request, "core/audit_list.html", {"page": page, "verb": verb, "filter_form": form}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "accreditations",
     "commissions",
     "escalations",
+    # The project package last: the composition root (home page, commands spanning apps).
+    "partnerportal",
 ]
 
 MIDDLEWARE = [

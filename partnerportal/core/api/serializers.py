@@ -1,18 +1,68 @@
+"""The kernel API's input and output shapes. Input serializers parse, bound and validate every
+field to the type and size of the column it lands in (lengths read from the models, numbers
+from `core.rules` bounds), so services receive typed values and a value the database cannot
+hold is a 400 naming the field. Rules and reference lookups stay in the services."""
+
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import Model
 from rest_framework import serializers
 
-from ..models import Activity, AuditEvent, Organisation, Segment, User
+from ..models import (
+    Activity,
+    AuditEvent,
+    Country,
+    Currency,
+    Customer,
+    Edition,
+    Organisation,
+    ProductLine,
+    Segment,
+    User,
+)
+from .fields import IdField, MoneyField, SeatsField
+
+
+def column_length(model: type[Model], field: str) -> int:
+    """The max_length of a model's text column: input is bounded by what it lands in."""
+    column = model._meta.get_field(field)
+    length = getattr(column, "max_length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    return length
+
+
+def country_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        min_length=2,
+        max_length=column_length(Country, "code"),
+        help_text="ISO 3166 alpha-2 code, e.g. GB.",
+        **kwargs,
+    )
+
+
+def domain_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=column_length(Customer, "domain"),
+        help_text="The customer's purchase domain, e.g. acme.com (a scheme or www. is removed).",
+        **kwargs,
+    )
 
 
 class PartnerCreateIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=column_length(Organisation, "name"))
     kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
-    country = serializers.CharField(max_length=2, min_length=2)
+    country = country_field()
     has_partner_certification = serializers.BooleanField(default=False)
     has_pro_subscription = serializers.BooleanField(default=False)
     payout_paperwork_complete = serializers.BooleanField(default=False)
-    pdm = serializers.EmailField(required=False, help_text="E-mail of the assigned PDM.")
+    pdm = serializers.EmailField(
+        required=False,
+        max_length=column_length(User, "email"),
+        help_text="E-mail of the assigned PDM.",
+    )
 
 
 class PartnerOut(serializers.ModelSerializer):
@@ -37,7 +87,7 @@ class PartnerOut(serializers.ModelSerializer):
 
 
 class PartnerUserIn(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=column_length(User, "email"))
     role = serializers.ChoiceField(choices=["admin", "member"])
 
 
@@ -54,26 +104,32 @@ class PartnerUserOut(serializers.ModelSerializer):
 
 
 class SubscriptionChangeIn(serializers.Serializer):
-    customer_domain = serializers.CharField(max_length=300)
-    customer_name = serializers.CharField(max_length=200, required=False, default="")
-    country = serializers.CharField(max_length=2, min_length=2)
-    segment = serializers.ChoiceField(choices=Segment.choices)
-    product_line = serializers.CharField(max_length=40)
-    edition = serializers.CharField(max_length=20, required=False, allow_null=True, default=None)
-    mrr = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        required=False,
-        default=None,
-        allow_null=True,
+    customer_domain = domain_field()
+    customer_name = serializers.CharField(
+        max_length=column_length(Customer, "name"), required=False, default="", allow_blank=True
     )
-    currency = serializers.CharField(max_length=3, required=False, default="", allow_blank=True)
-    seats = serializers.IntegerField(min_value=0, default=1)
+    country = country_field()
+    segment = serializers.ChoiceField(choices=Segment.choices)
+    product_line = serializers.CharField(max_length=column_length(ProductLine, "code"))
+    edition = serializers.CharField(
+        max_length=column_length(Edition, "code"), required=False, allow_null=True, default=None
+    )
+    mrr = MoneyField(
+        required=False, allow_null=True, default=None, help_text="Not needed to terminate."
+    )
+    currency = serializers.CharField(
+        min_length=3,
+        max_length=column_length(Currency, "code"),
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="ISO 4217 code, e.g. USD. Not needed to terminate.",
+    )
+    seats = SeatsField(default=1)
     effective_from = serializers.DateField()
     terminated = serializers.BooleanField(default=False)
 
-    def validate(self, attrs: dict) -> dict:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["terminated"]:
             missing = {
                 f: ["This field is required."]
@@ -93,8 +149,8 @@ class SubscriptionChangeOut(serializers.Serializer):
 
 
 class ActivityIn(serializers.Serializer):
-    partner = serializers.IntegerField()
-    customer_domain = serializers.CharField(max_length=300)
+    partner = IdField(help_text="The partner organisation's id.")
+    customer_domain = domain_field()
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     occurred_at = serializers.DateTimeField()
 

@@ -10,6 +10,8 @@ from tiers.demo import seed_demo_assessments
 
 
 class Command(BaseCommand):
+    """An operator command of the project package: the demo spans the kernel and every app."""
+
     help = "Load the demo program (idempotent) and print the demo sign-ins."
 
     def handle(self, *args: Any, **options: Any) -> None:
