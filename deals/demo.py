@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from partnerportal.core.models import Organisation, Role, User
 from partnerportal.core.rules import first_of_month
 
 from . import services
+from .inputs import ClosedLineInput, PoiDecision, QuoteLineInput
 from .models import Deal, Poi, Registration
 
 MARKER_DOMAIN = "contoso-shop.co.uk"  # the first demo deal: its presence means "loaded"
@@ -28,14 +28,19 @@ TERRITORIES = [
 
 def _line(
     product_line: str, edition: str | None, mrr: str, currency: str, seats: int = 1
-) -> dict[str, Any]:
-    return {
-        "product_line": product_line,
-        "edition": edition,
-        "mrr": mrr,
-        "currency": currency,
-        "seats": seats,
-    }
+) -> QuoteLineInput:
+    return QuoteLineInput(
+        product_line=product_line,
+        edition=edition,
+        mrr=Decimal(mrr),
+        currency=currency,
+        seats=seats,
+    )
+
+
+def _bought(lines: list[QuoteLineInput]) -> list[ClosedLineInput]:
+    """The quoted lines, purchased as quoted."""
+    return [ClosedLineInput(product_line=line.product_line, mrr=line.mrr) for line in lines]
 
 
 def _register(user: User, domain: str, name: str, country: str, segment: str) -> Registration:
@@ -48,11 +53,11 @@ def _pending_poi(registration: Registration) -> Poi:
     return Poi.objects.get(registration=registration, status=Poi.Status.PENDING)
 
 
-def _answer(registration: Registration, decision: str) -> None:
+def _answer(registration: Registration, decision: PoiDecision) -> None:
     services.poi_decide(token=services.poi_token(_pending_poi(registration)), decision=decision)
 
 
-def _bill(ops: User, deal: Deal, lines: list[dict[str, Any]]) -> None:
+def _bill(ops: User, deal: Deal, lines: list[QuoteLineInput]) -> None:
     """The billing feed records what the customer bought, from the first of this month."""
     customer = deal.customer
     for line in lines:
@@ -62,11 +67,11 @@ def _bill(ops: User, deal: Deal, lines: list[dict[str, Any]]) -> None:
             customer_name=customer.name,
             country=customer.country_id,
             segment=customer.segment,
-            product_line=line["product_line"],
-            edition=line["edition"],
-            mrr=Decimal(line["mrr"]),
-            currency=line["currency"],
-            seats=line["seats"],
+            product_line=line.product_line,
+            edition=line.edition,
+            mrr=line.mrr,
+            currency=line.currency,
+            seats=line.seats,
             effective_from=first_of_month(timezone.localdate()),
         )
 
@@ -95,7 +100,7 @@ def _seed(users: dict[str, User]) -> list[str]:
     ops = User.objects.filter(role=Role.PARTNER_OPS, email__endswith=".example").first()
     assert ops is not None  # noqa: S101 (loaded with the demo program)
     org = {o.name: o for o in Organisation.objects.all()}
-    today = timezone.localdate().isoformat()
+    today = timezone.localdate()
     done: list[str] = []
 
     # 1. Partner Sourced, awaiting the GS's approval (routed to the EMEA/SMB specialist).
@@ -150,7 +155,7 @@ def _seed(users: dict[str, User]) -> list[str]:
     )
     invited = services.invitation_create(actor=gs, deal=hooli, partner_id=org["Atlas Solutions"].pk)
     if invited.expires_at is not None:
-        services.invitations_lapse(now=invited.expires_at + timedelta(seconds=1))
+        services.invitations_lapse(at=invited.expires_at + timedelta(seconds=1))
     # 5. ... and an open invitation on the same deal, 72 hours to accept.
     services.invitation_create(actor=gs, deal=hooli, partner_id=org["Bluepeak Agency"].pk)
     done.append("hooli.de: vendor-owned; Atlas's invitation lapsed, Bluepeak's is open")
@@ -163,13 +168,13 @@ def _seed(users: dict[str, User]) -> list[str]:
         _line("sales_hub", "starter", "45.00", "GBP", 2),
     ]
     services.quote_save(actor=gs_emea, deal=initrode.deal, lines=won_lines)
-    _answer(initrode, "approve")
+    _answer(initrode, PoiDecision.APPROVE)
     services.deal_close(
         actor=gs_emea,
         deal=initrode.deal,
         purchase_domain="initrode.co.uk",
         close_date=today,
-        lines=won_lines,
+        lines=_bought(won_lines),
     )
     _bill(ops, initrode.deal, won_lines)
     done.append("initrode.co.uk: won by Northwind (single candidate), sold associations granted")
@@ -181,14 +186,14 @@ def _seed(users: dict[str, User]) -> list[str]:
     for registration in (tie_a, tie_b):
         services.registration_decide(actor=gs_emea, registration=registration, approve=True)
     services.quote_save(actor=gs_emea, deal=tie_a.deal, lines=tie_lines)
-    _answer(tie_a, "approve")
-    _answer(tie_b, "approve")
+    _answer(tie_a, PoiDecision.APPROVE)
+    _answer(tie_b, PoiDecision.APPROVE)
     services.deal_close(
         actor=gs_emea,
         deal=tie_a.deal,
         purchase_domain="massive-dynamic.fr",
         close_date=today,
-        lines=tie_lines,
+        lines=_bought(tie_lines),
     )
     done.append("massive-dynamic.fr: tied between Northwind and Bluepeak, awaiting partner ops")
 
@@ -202,21 +207,21 @@ def _seed(users: dict[str, User]) -> list[str]:
     for registration in (split_a, split_b):
         services.registration_decide(actor=gs_emea, registration=registration, approve=True)
     services.quote_save(actor=gs_emea, deal=split_a.deal, lines=split_lines)
-    _answer(split_a, "approve")
-    _answer(split_b, "reject")
+    _answer(split_a, PoiDecision.APPROVE)
+    _answer(split_b, PoiDecision.REJECT)
     services.manual_poi_create(
         actor=bluepeak,
         registration=split_b,
         product_lines=["service_hub"],
         provides_onboarding=True,
     )
-    _answer(split_b, "approve")
+    _answer(split_b, PoiDecision.APPROVE)
     services.deal_close(
         actor=gs_emea,
         deal=split_a.deal,
         purchase_domain="cyberdyne.co.uk",
         close_date=today,
-        lines=split_lines,
+        lines=_bought(split_lines),
     )
     done.append("cyberdyne.co.uk: won by Bluepeak (onboards the highest-MRR line)")
 
@@ -233,14 +238,14 @@ def _seed(users: dict[str, User]) -> list[str]:
     )
     services.secondary_acknowledge(actor=bluepeak, registration=secondary)
     services.quote_save(actor=gs_emea, deal=source.deal, lines=referral_lines)
-    _answer(source, "approve")
-    _answer(secondary, "approve")
+    _answer(source, PoiDecision.APPROVE)
+    _answer(secondary, PoiDecision.APPROVE)
     services.deal_close(
         actor=gs_emea,
         deal=source.deal,
         purchase_domain="tyrell.co.uk",
         close_date=today,
-        lines=referral_lines,
+        lines=_bought(referral_lines),
         onboarding_partner=org["Bluepeak Agency"].pk,
     )
     done.append("tyrell.co.uk: won by Northwind (sourcing priority over its referral)")
@@ -264,7 +269,7 @@ def _seed(users: dict[str, User]) -> list[str]:
         deal=soylent,
         purchase_domain="soylent.com.br",
         close_date=today,
-        lines=no_poi_lines,
+        lines=_bought(no_poi_lines),
     )
     done.append("soylent.com.br: closed with no partner credit (no signed POI)")
     return [f"Loaded {len(done)} demo deals:", *(f"  - {line}" for line in done)]

@@ -1,5 +1,6 @@
-"""Forms of the deal pages. They parse and render input only: the rules live in
-`deals.services`, whose ValidationError messages the views put back on these forms.
+"""Forms of the deal pages: they parse and bound input (the same bounds as the API,
+`deals.inputs`) and hand the services typed values. The rules live in the services, whose
+`InvalidInput` the views put back on these forms (`apply_errors`).
 
 Choices that come from the database (countries, product lines, partners) are passed in by the
 view, loaded once per page, so a page with many rows of forms stays at a bounded number of
@@ -12,11 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
+from django.db.models import TextChoices
 
-from partnerportal.core.errors import InvalidInput
+from partnerportal.core.errors import NON_FIELD, InvalidInput
 from partnerportal.core.models import Segment
 
+from . import inputs, presenters
+from .inputs import ClosedLineInput, PoiDecision, QuoteLineInput
 from .services import SECONDARY_ACKNOWLEDGEMENT
 
 Choices = Sequence[tuple[Any, str]]
@@ -24,34 +28,32 @@ Choices = Sequence[tuple[Any, str]]
 
 def apply_errors(
     form: forms.BaseForm,
-    exc: ValidationError | InvalidInput,
+    exc: InvalidInput,
     *,
     rename: Mapping[str, str] | None = None,
 ) -> None:
-    """Put a service's ValidationError on `form`: each message on the field it names (or
-    `rename[name]`), else on the form. The refused rule's code, when there is one, is shown
-    with the first message."""
-    errors: dict[str, list[str]]
-    if isinstance(exc, InvalidInput):
-        errors = dict(exc.errors)
-        rule = [exc.rule] if exc.rule else None
-    else:
-        errors = (
-            {key: list(value) for key, value in exc.message_dict.items()}
-            if hasattr(exc, "error_dict")
-            else {NON_FIELD_ERRORS: list(exc.messages)}
-        )
-        rule = errors.pop("rule", None)
+    """Put a service's refusal on `form`: each message on the field it names (or
+    `rename[name]`), else on the form. The refused rule, when one refused, is said after the
+    first message (`presenters.refused_by`)."""
     first = True
-    for key, messages in errors.items():
+    for key, messages in exc.errors.items():
         name = (rename or {}).get(key, key)
-        target = name if name in form.fields else None
+        target = name if name != NON_FIELD and name in form.fields else None
         for message in messages:
-            text = f"{message} (rule: {rule[0]})" if rule and first else message
+            text = f"{message} {presenters.refused_by(exc.rule)}" if exc.rule and first else message
             form.add_error(target, text)
             first = False
-    if first and rule:
-        form.add_error(None, f"Refused by rule {rule[0]}.")
+
+
+def _money(label: str, **kwargs: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        max_digits=inputs.MONEY_MAX_DIGITS,
+        decimal_places=inputs.MONEY_DECIMAL_PLACES,
+        min_value=Decimal(0),
+        max_value=inputs.MONEY_MAX,
+        **kwargs,
+    )
 
 
 class CustomerForm(forms.Form):
@@ -59,11 +61,13 @@ class CustomerForm(forms.Form):
 
     customer_domain = forms.CharField(
         label="Customer domain",
-        max_length=300,
+        max_length=inputs.DOMAIN_MAX,
         help_text="The domain the customer buys on, e.g. acme.com (no https://, no www.).",
         widget=forms.TextInput(attrs={"placeholder": "acme.com", "autocomplete": "off"}),
     )
-    customer_name = forms.CharField(label="Customer name", max_length=200, required=False)
+    customer_name = forms.CharField(
+        label="Customer name", max_length=inputs.CUSTOMER_NAME_MAX, required=False
+    )
     country = forms.ChoiceField(label="Country")
     segment = forms.ChoiceField(label="Segment", choices=Segment.choices)
 
@@ -72,20 +76,28 @@ class CustomerForm(forms.Form):
         self.fields["country"].choices = [("", "Choose a country"), *countries]  # type: ignore[attr-defined]
 
 
+class Decision(TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
 class DecisionForm(forms.Form):
     """A growth specialist's answer to a Partner Sourced request."""
 
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    decision = forms.ChoiceField(choices=Decision.choices)
     note = forms.CharField(
         label="Note (internal: the partner does not see it)",
         required=False,
-        max_length=2000,
+        max_length=inputs.NOTE_MAX,
         widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}),
     )
 
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == Decision.APPROVE
+
 
 class InviteForm(forms.Form):
-    partner = forms.ChoiceField(label="Partner to invite")
+    partner = forms.TypedChoiceField(label="Partner to invite", coerce=int)
 
     def __init__(self, *args: Any, partners: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,16 +118,21 @@ class QuoteLineForm(forms.Form):
 
     product_line = forms.ChoiceField(label="Product line", required=False)
     edition = forms.ChoiceField(label="Edition", required=False)
-    seats = forms.IntegerField(label="Seats", min_value=0, initial=1, required=False)
-    mrr = forms.DecimalField(
-        label="MRR", max_digits=14, decimal_places=2, required=False, min_value=Decimal("0")
+    seats = forms.IntegerField(
+        label="Seats", min_value=0, max_value=inputs.SEATS_MAX, initial=1, required=False
     )
+    mrr = _money("MRR", required=False)
     currency = forms.ChoiceField(label="Currency", required=False)
     discount_pct = forms.DecimalField(
-        label="Discount %", max_digits=5, decimal_places=2, required=False
+        label="Discount %",
+        max_digits=inputs.DISCOUNT_MAX_DIGITS,
+        decimal_places=inputs.DISCOUNT_DECIMAL_PLACES,
+        min_value=Decimal(0),
+        max_value=inputs.DISCOUNT_MAX,
+        required=False,
     )
     discount_approval = forms.CharField(
-        label="Discount approval ref.", max_length=200, required=False
+        label="Discount approval ref.", max_length=inputs.DISCOUNT_APPROVAL_MAX, required=False
     )
 
     def __init__(
@@ -133,36 +150,55 @@ class QuoteLineForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("product_line") and data.get("mrr") is None and "mrr" not in self.errors:
-            self.add_error("mrr", "Enter the monthly amount.")
+        if data.get("product_line") and not data.get("DELETE"):
+            if data.get("mrr") is None and "mrr" not in self.errors:
+                self.add_error("mrr", "Enter the monthly amount.")
+            if not data.get("currency") and "currency" not in self.errors:
+                self.add_error("currency", "Choose the currency.")
         return data
 
-    def as_line(self) -> dict[str, Any] | None:
+    def as_line(self) -> QuoteLineInput | None:
         """The line as the quote service takes it, or None for a blank or removed row."""
         data = self.cleaned_data
         if not data.get("product_line") or data.get("DELETE"):
             return None
-        return {
-            "product_line": data["product_line"],
-            "edition": data.get("edition") or None,
-            "seats": data["seats"] if data.get("seats") is not None else 1,
-            "mrr": data["mrr"],
-            "currency": data.get("currency") or "",
-            "discount_pct": data.get("discount_pct") or 0,
-            "discount_approval": data.get("discount_approval") or "",
-        }
+        return QuoteLineInput(
+            product_line=data["product_line"],
+            edition=data.get("edition") or None,
+            seats=data["seats"] if data.get("seats") is not None else 1,
+            mrr=data["mrr"],
+            currency=data["currency"],
+            discount_pct=data.get("discount_pct") or Decimal(0),
+            discount_approval=data.get("discount_approval") or "",
+        )
 
 
-QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=1, can_delete=True)
+def quote_lines(formset: forms.BaseFormSet) -> list[tuple[int, QuoteLineInput]]:  # type: ignore[type-arg]
+    """The kept lines of a valid quote formset, each with the index of its row."""
+    kept = [(index, form.as_line()) for index, form in enumerate(formset.forms)]
+    return [(index, line) for index, line in kept if line is not None]
+
+
+QuoteLineFormSet = forms.formset_factory(
+    QuoteLineForm,
+    extra=1,
+    can_delete=True,
+    max_num=inputs.QUOTE_LINES_MAX,
+    absolute_max=inputs.QUOTE_LINES_MAX,
+    validate_max=True,
+)
 
 
 class CloseForm(forms.Form):
     """Close as won: the purchase, one checkbox and MRR per line of the current quote."""
 
-    purchase_domain = forms.CharField(label="Purchase domain", max_length=300)
+    purchase_domain = forms.CharField(label="Purchase domain", max_length=inputs.DOMAIN_MAX)
     close_date = forms.DateField(label="Close date", widget=forms.DateInput(attrs={"type": "date"}))
-    onboarding_partner = forms.ChoiceField(
-        label="Partner the customer chose for onboarding", required=False
+    onboarding_partner = forms.TypedChoiceField(
+        label="Partner the customer chose for onboarding",
+        required=False,
+        coerce=int,
+        empty_value=None,
     )
 
     def __init__(
@@ -180,13 +216,7 @@ class CloseForm(forms.Form):
             self.fields[f"buy_{code}"] = forms.BooleanField(
                 label=label, required=False, initial=True
             )
-            self.fields[f"mrr_{code}"] = forms.DecimalField(
-                label=f"{label} MRR",
-                max_digits=14,
-                decimal_places=2,
-                required=False,
-                initial=mrr,
-            )
+            self.fields[f"mrr_{code}"] = _money(f"{label} MRR", required=False, initial=mrr)
 
     def line_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"buy_{code}"], self[f"mrr_{code}"]) for code in self.line_codes]
@@ -201,20 +231,34 @@ class CloseForm(forms.Form):
                 self.add_error(f"mrr_{code}", "Enter the purchased MRR.")
         return data
 
-    def lines(self) -> list[dict[str, Any]]:
+    def lines(self) -> list[ClosedLineInput]:
+        """The purchased lines of a valid form, in the quote's order."""
         return [
-            {"product_line": code, "mrr": self.cleaned_data[f"mrr_{code}"]}
+            ClosedLineInput(product_line=code, mrr=self.cleaned_data[f"mrr_{code}"])
             for code in self.line_codes
             if self.cleaned_data.get(f"buy_{code}")
         ]
+
+    def line_field(self, key: str) -> str | None:
+        """The form field of a service error key `lines[i].<name>` (the i-th purchased line)."""
+        for index, line in enumerate(self.lines()):
+            prefix = f"lines[{index}]"
+            if key == prefix or key.startswith(prefix + "."):
+                name = "mrr" if key.endswith(".mrr") else "buy"
+                return f"{name}_{line.product_line}"
+        return None
 
 
 class DecideForm(forms.Form):
     """Partner ops settle a tie: which registration, and why."""
 
-    registration = forms.ChoiceField(label="Credit this partner", widget=forms.RadioSelect)
+    registration = forms.TypedChoiceField(
+        label="Credit this partner", widget=forms.RadioSelect, coerce=int
+    )
     reason = forms.CharField(
-        label="Reason (recorded, final)", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Reason (recorded, final)",
+        max_length=inputs.REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args: Any, tied: Choices, **kwargs: Any) -> None:
@@ -247,6 +291,7 @@ class ReferralForm(forms.Form):
     partner = forms.IntegerField(
         label="Partner id to refer",
         min_value=1,
+        max_value=inputs.ID_MAX,
         help_text="Ask the partner: each partner sees its own id on its My deals page.",
     )
 
@@ -255,18 +300,30 @@ class AcknowledgeForm(forms.Form):
     statement = forms.CharField(
         label="Your written acknowledgement",
         initial=SECONDARY_ACKNOWLEDGEMENT,
-        max_length=4000,
+        max_length=inputs.STATEMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label="Your answer", max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Your answer",
+        max_length=inputs.QUESTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class AskForm(forms.Form):
     question = forms.CharField(
-        label="Ask this partner", max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Ask this partner",
+        max_length=inputs.QUESTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PoiAnswerForm(forms.Form):
+    """The customer's answer on the POI page."""
+
+    decision = forms.TypedChoiceField(
+        choices=[(d.value, d.value) for d in PoiDecision], coerce=PoiDecision
     )

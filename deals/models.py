@@ -157,9 +157,15 @@ class Registration(models.Model):
         REFERRED = "referred", "Referred, awaiting acknowledgement"
 
     # Statuses that hold the partner's place on the deal ("open" for the duplicate rule).
-    OPEN_STATUSES = ("pending_approval", "approved", "invited", "accepted", "referred")
+    OPEN_STATUSES = (
+        Status.PENDING_APPROVAL,
+        Status.APPROVED,
+        Status.INVITED,
+        Status.ACCEPTED,
+        Status.REFERRED,
+    )
     # Statuses in which the partner takes part: it gets a POI and can be credited.
-    ACTIVE_STATUSES = ("approved", "accepted")
+    ACTIVE_STATUSES = (Status.APPROVED, Status.ACCEPTED)
 
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="registrations")
     organisation = models.ForeignKey(

@@ -4,7 +4,10 @@ Plain values in, plain values out: no ORM, no Django, no hidden clock. Every tim
 rule takes `now`/`asked_at`/... explicitly and requires aware datetimes. Money is `Decimal`.
 
 Rule codes are `Rule` members (a `StrEnum`, so they compare equal to their string values and
-serialise as such). A refused action raises `PolicyError`, which names the rule that refused.
+serialise as such). A refused action raises the kernel's `InvalidInput` naming the rule that
+refused (`rule=Rule.X`); the service that called the rule puts it on the field at fault.
+A broken contract (a float for money, a naive datetime) is a programming error: `ValueError`.
+Their words for people live in `deals.presenters`, keyed by these enums.
 
 Nothing here may reveal one partner to another: messages name the rule, the product line or
 the domain, never another partner.
@@ -21,6 +24,9 @@ from enum import StrEnum
 from functools import lru_cache
 
 import holidays
+
+from partnerportal.core.errors import InvalidInput
+from partnerportal.core.rules import normalise_domain
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary (SPEC 3)
@@ -52,7 +58,8 @@ class PoiStatus(StrEnum):
 
 
 class Rule(StrEnum):
-    """Codes of the rules that decide or refuse something; stored and shown as-is."""
+    """Codes of the rules that decide or refuse something: stored as-is, shown in words
+    (`deals.presenters.RULE_WORDS`)."""
 
     # Quote eligibility (SPEC 5), deal level.
     EMPTY_QUOTE = "empty_quote"
@@ -89,15 +96,6 @@ class Rule(StrEnum):
     # Registrations, discounts.
     DUPLICATE_REGISTRATION = "duplicate_registration"
     DISCOUNT_NOT_APPROVED = "discount_not_approved"
-
-
-class PolicyError(Exception):
-    """A program rule refuses the action; `rule` says which one, `message` says it to a human."""
-
-    def __init__(self, *, rule: Rule, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
 
 
 HUBS: frozenset[str] = frozenset(
@@ -161,33 +159,6 @@ def _require_aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be an aware datetime")
 
 
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def normalize_domain(value: str) -> str:
-    """Return a purchase domain in canonical form (SPEC 3): lower-case, without scheme,
-    credentials, port, path or a leading `www.`; raise ValueError if it is not a host name."""
-    host = value.strip().lower()
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", host)
-    host = re.split(r"[/?#]", host, maxsplit=1)[0]
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"{value!r} is not a valid domain") from exc
-    if host.startswith("www."):
-        host = host[4:]
-    labels = host.split(".")
-    if (
-        len(host) > 253
-        or len(labels) < 2
-        or not all(_HOST_LABEL.match(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
-        raise ValueError(f"{value!r} is not a valid domain")
-    return host
-
-
 # --------------------------------------------------------------------------------------------
 # Quote eligibility (SPEC 5)
 # --------------------------------------------------------------------------------------------
@@ -244,15 +215,11 @@ class EligibilityResult:
     # quote may still list failures for the lines it does not credit.
     failures: tuple[RuleFailure, ...]
 
-    @property
-    def credited_lines(self) -> tuple[str, ...]:
-        return tuple(line.product_line for line in self.lines if line.credited)
-
     def raise_if_ineligible(self) -> None:
         if self.eligible:
             return
         failure = next(f for f in self.failures if f.product_line is None)
-        raise PolicyError(rule=failure.rule, message=failure.message)
+        raise InvalidInput(failure.message, rule=failure.rule)
 
 
 def _held_line_verdict(line: QuoteLine, held: HeldLine) -> tuple[Rule, str | None]:
@@ -391,26 +358,6 @@ def poi_failure(
     return None
 
 
-def poi_counts(
-    *,
-    status: str,
-    approved_at: date | datetime | None,
-    close_date: date,
-    sale_date: date | None = None,
-    tz: tzinfo = UTC,
-) -> bool:
-    return (
-        poi_failure(
-            status=status,
-            approved_at=approved_at,
-            close_date=close_date,
-            sale_date=sale_date,
-            tz=tz,
-        )
-        is None
-    )
-
-
 def poi_token_expires_at(*, expires_on: date, tz: tzinfo = UTC) -> datetime:
     """Return the instant a POI link stops working: the end of the deal's close date in `tz`,
     so that a signature on the close date itself still counts."""
@@ -423,13 +370,50 @@ def poi_token_valid(*, expires_on: date, used: bool, now: datetime, tz: tzinfo =
     return not used and now < poi_token_expires_at(expires_on=expires_on, tz=tz)
 
 
+class PoiLinkProblem(StrEnum):
+    """Why a customer's POI link cannot be answered."""
+
+    INVALID = "invalid"  # forged, mangled or unknown
+    USED = "used"  # already answered
+    REPLACED = "replaced"  # voided by a quote change
+    CLOSED = "closed"  # the deal is closed
+    EXPIRED = "expired"  # past the end of the expected close date
+
+
+def poi_link_problem(
+    *,
+    status: str,
+    deal_open: bool,
+    expires_on: date | None,
+    now: datetime,
+    tz: tzinfo = UTC,
+) -> PoiLinkProblem | None:
+    """Return why a POI link cannot be answered any more, or None when it can."""
+    if status == PoiStatus.VOIDED:
+        return PoiLinkProblem.REPLACED
+    if status != PoiStatus.PENDING:
+        return PoiLinkProblem.USED
+    if not deal_open:
+        return PoiLinkProblem.CLOSED
+    if expires_on is not None and not poi_token_valid(
+        expires_on=expires_on, used=False, now=now, tz=tz
+    ):
+        return PoiLinkProblem.EXPIRED
+    return None
+
+
 def check_poi_onboarding(*, is_provider: bool, provides_onboarding: bool) -> None:
     """Refuse a POI on which a solutions provider claims to provide (waive) onboarding."""
     if is_provider and provides_onboarding:
-        raise PolicyError(
+        raise InvalidInput(
+            "Solutions providers cannot waive onboarding for their clients.",
             rule=Rule.PROVIDER_CANNOT_WAIVE_ONBOARDING,
-            message="Solutions providers cannot waive onboarding for their clients.",
         )
+
+
+def manual_poi_allowed(*, current_poi_status: str | None) -> bool:
+    """Return whether a partner may create a manual POI: the customer rejected the current one."""
+    return current_poi_status == PoiStatus.REJECTED
 
 
 def check_manual_poi(
@@ -437,17 +421,17 @@ def check_manual_poi(
 ) -> None:
     """Refuse a manual POI unless the customer rejected the current one and its lines are a
     non-empty subset of the quote's product lines."""
-    if current_poi_status != PoiStatus.REJECTED:
-        raise PolicyError(
+    if not manual_poi_allowed(current_poi_status=current_poi_status):
+        raise InvalidInput(
+            "A manual POI can be created only after the customer rejected the current one.",
             rule=Rule.MANUAL_POI_NOT_ALLOWED,
-            message="A manual POI can be created only after the customer rejected the current one.",
         )
     unknown = sorted(set(lines) - set(quote_lines))
     if not lines or unknown:
         listed = ", ".join(product_line_label(line) for line in unknown) or "none"
-        raise PolicyError(
+        raise InvalidInput(
+            f"A POI lists product lines of the quote only (not on the quote: {listed}).",
             rule=Rule.POI_LINES_NOT_ON_QUOTE,
-            message=f"A POI lists product lines of the quote only (not on the quote: {listed}).",
         )
 
 
@@ -512,7 +496,7 @@ class Resolution:
 def _exclusion(
     candidate: BpwCandidate, *, domain: str, close_date: date, sale_date: date, tz: tzinfo
 ) -> Rule | None:
-    if normalize_domain(candidate.registered_domain) != domain:
+    if normalise_domain(candidate.registered_domain) != domain:
         return Rule.OTHER_DOMAIN
     if candidate.poi is None:
         return Rule.NO_POI
@@ -580,7 +564,7 @@ def resolve_best_partner_wins(
     ids = [c.registration_id for c in candidates]
     if len(set(ids)) != len(ids):
         raise ValueError("a registration appears twice among the candidates")
-    domain = normalize_domain(purchase_domain)
+    domain = normalise_domain(purchase_domain)
     sale = sale_date or close_date
     mrr_by_line: dict[str, Decimal] = {}
     for line in lines:
@@ -696,18 +680,18 @@ def resolve_best_partner_wins(
 def ops_decision(*, resolution: Resolution, chosen: int, reason: str) -> Resolution:
     """Return the final resolution of a tie decided by partner ops, with its reason."""
     if resolution.rule != Rule.AWAITING_DECISION:
-        raise PolicyError(
+        raise InvalidInput(
+            "This sales process is not awaiting a partner-ops decision.",
             rule=Rule.NOT_AWAITING_DECISION,
-            message="This sales process is not awaiting a partner-ops decision.",
         )
     if chosen not in resolution.tied:
-        raise PolicyError(
+        raise InvalidInput(
+            "Partner ops can only choose one of the tied registrations.",
             rule=Rule.NOT_TIED,
-            message="Partner ops can only choose one of the tied registrations.",
         )
     reason = reason.strip()
     if not reason:
-        raise PolicyError(rule=Rule.REASON_REQUIRED, message="A decision needs a reason.")
+        raise InvalidInput("A decision needs a reason.", rule=Rule.REASON_REQUIRED)
     return Resolution(
         rule=Rule.OPS_DECISION,
         winner=chosen,
@@ -719,7 +703,7 @@ def ops_decision(*, resolution: Resolution, chosen: int, reason: str) -> Resolut
 
 
 # --------------------------------------------------------------------------------------------
-# Sold associations and upsells (SPEC 6)
+# Sold associations (SPEC 6)
 # --------------------------------------------------------------------------------------------
 
 
@@ -739,7 +723,7 @@ def allocate_associations(
     """Split the credited purchased lines by who holds their sold association.
 
     One partner per customer per product line: the winner gets each line nobody holds.
-    Pass the lines the quote credits (`EligibilityResult.credited_lines`), not every line.
+    Pass the lines the quote credits (`LineEligibility.credited`), not every line.
     """
     granted: list[str] = []
     kept: list[str] = []
@@ -753,25 +737,6 @@ def allocate_associations(
         else:
             held_by_other.append(product_line)
     return Allocation(granted=tuple(granted), kept=tuple(kept), held_by_other=tuple(held_by_other))
-
-
-def upsell_credit(
-    *,
-    line_holder: int | None,
-    partner: int,
-    from_edition: str | None,
-    to_edition: str | None,
-) -> bool:
-    """Return whether `partner` is credited for an upsell (edition or seats) on a line.
-
-    The holder of the line's association is credited automatically; another partner never is.
-    On a line nobody holds, only a Starter to Professional/Enterprise upgrade is creditable.
-    """
-    if line_holder is not None:
-        return line_holder == partner
-    return _edition_or_none(from_edition) is Edition.STARTER and (
-        _edition_or_none(to_edition) in PAID_EDITIONS
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -895,9 +860,9 @@ def can_register(*, own_open_registrations_on_domain: int) -> bool:
 
 def check_can_register(*, domain: str, own_open_registrations_on_domain: int) -> None:
     if not can_register(own_open_registrations_on_domain=own_open_registrations_on_domain):
-        raise PolicyError(
+        raise InvalidInput(
+            f"You already have an open deal on {domain}.",
             rule=Rule.DUPLICATE_REGISTRATION,
-            message=f"You already have an open deal on {domain}.",
         )
 
 
@@ -910,10 +875,62 @@ def discount_allowed(*, discount: Decimal, approval_present: bool) -> bool:
 
 def check_discount_allowed(*, product_line: str, discount: Decimal, approval_present: bool) -> None:
     if not discount_allowed(discount=discount, approval_present=approval_present):
-        raise PolicyError(
-            rule=Rule.DISCOUNT_NOT_APPROVED,
-            message=(
+        raise InvalidInput(
+            (
                 f"The discount on {product_line_label(product_line)} needs the vendor's written "
                 "approval; without it, it will not be honoured."
             ),
+            rule=Rule.DISCOUNT_NOT_APPROVED,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# What a partner may do on its registration (SPEC 5, 6): each returns why not, or None
+# --------------------------------------------------------------------------------------------
+
+DEAL_CLOSED = "This deal is closed; it can no longer change."
+
+
+def acceptance_refusal(
+    *, invited: bool, expires_at: datetime | None, deal_open: bool, now: datetime
+) -> str | None:
+    """Return why an invitation cannot be accepted at `now`, or None when it can (accepting at
+    the expiry instant itself is in time)."""
+    if not invited or expires_at is None:
+        return "There is no open invitation to accept."
+    if invitation_lapsed(invited_at=expires_at - INVITATION_TTL, now=now, accepted=False):
+        return "This invitation has lapsed: it was not accepted within 72 hours."
+    if not deal_open:
+        return DEAL_CLOSED
+    return None
+
+
+def referral_refusal(*, motion: str, active: bool, deal_open: bool) -> str | None:
+    """Return why a partner cannot refer another to its deal, or None when it can: only an
+    active Partner Sourced registration on an open deal refers (SPEC 6, step 3)."""
+    if Motion(motion) != Motion.PARTNER_SOURCED or not active:
+        return "Only an approved Partner Sourced registration can refer a partner."
+    if not deal_open:
+        return DEAL_CLOSED
+    return None
+
+
+def acknowledgement_refusal(*, referred: bool, acknowledged: bool, deal_open: bool) -> str | None:
+    """Return why a partner cannot acknowledge being secondary, or None when it can."""
+    if not referred:
+        return "This registration was not referred by a sourcing partner."
+    if acknowledged:
+        return "You have already acknowledged this referral."
+    if not deal_open:
+        return DEAL_CLOSED
+    return None
+
+
+def manual_poi_refusal(*, active: bool, deal_open: bool) -> str | None:
+    """Return why a partner's registration cannot take a manual POI in its state, or None.
+    (Whether the customer's answer allows one is `check_manual_poi`.)"""
+    if not deal_open:
+        return DEAL_CLOSED
+    if not active:
+        return "Your registration is not active on this deal."
+    return None

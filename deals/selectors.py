@@ -11,21 +11,46 @@ Anything outside these is a 404 for the caller.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from partnerportal.core.access import can, scope_to_user
-from partnerportal.core.models import PARTNER_ROLES, Customer, Role, User
+from partnerportal.core.access import visible_organisations as access_visible_organisations
+from partnerportal.core.errors import NotFound
+from partnerportal.core.models import (
+    PARTNER_ROLES,
+    Country,
+    Currency,
+    Customer,
+    Edition,
+    ProductLine,
+    Role,
+    User,
+)
 
-from .models import Deal, Inquiry, Poi, QuoteVersion, Registration, SoldAssociation, Territory
+from . import rules
+from .models import (
+    Deal,
+    Inquiry,
+    Motion,
+    Poi,
+    QuoteVersion,
+    Registration,
+    SoldAssociation,
+    Territory,
+)
 from .permissions import DealAction
+
+Choices = list[tuple[str, str]]
 
 
 def _pk(value: object) -> int:
     try:
         return int(str(value))
     except (TypeError, ValueError) as exc:
-        raise Http404("Not found.") from exc
+        raise NotFound() from exc
 
 
 def visible_deals(user: User) -> QuerySet[Deal]:
@@ -51,7 +76,7 @@ def get_deal(user: User, pk: object, *, for_update: bool = False) -> Deal:
     try:
         return deals.select_related("customer__country").get(pk=_pk(pk))
     except Deal.DoesNotExist as exc:
-        raise Http404("No such deal.") from exc
+        raise NotFound("No such deal.") from exc
 
 
 def get_registration(user: User, pk: object) -> Registration:
@@ -62,7 +87,7 @@ def get_registration(user: User, pk: object) -> Registration:
             .get(pk=_pk(pk))
         )
     except Registration.DoesNotExist as exc:
-        raise Http404("No such registration.") from exc
+        raise NotFound("No such registration.") from exc
 
 
 def route_growth_specialist(customer: Customer) -> User | None:
@@ -90,18 +115,46 @@ def current_quote(deal: Deal) -> QuoteVersion | None:
     )
 
 
+def choose_current_poi(pois: Iterable[Poi]) -> Poi | None:
+    """The current POI among a registration's POIs given newest first: the live one (pending
+    or approved), else the latest answered one; a voided one never."""
+    kept = [p for p in pois if p.status != Poi.Status.VOIDED]
+    live = [p for p in kept if p.status in (Poi.Status.PENDING, Poi.Status.APPROVED)]
+    chosen = live or kept
+    return chosen[0] if chosen else None
+
+
 def current_poi(registration: Registration) -> Poi | None:
-    """The registration's POI on the deal's current quote: the live one (pending or approved),
-    else the latest answered one."""
-    pois = list(
+    """The registration's POI on the deal's current quote (`choose_current_poi`)."""
+    return choose_current_poi(
         Poi.objects.filter(registration=registration)
         .exclude(status=Poi.Status.VOIDED)
         .order_by("-created_at", "-id")
     )
-    live = [p for p in pois if p.status in (Poi.Status.PENDING, Poi.Status.APPROVED)]
-    if live:
-        return live[0]
-    return pois[0] if pois else None
+
+
+def registration_pois(registration: Registration) -> list[Poi]:
+    """Every POI of a registration, newest first (the current one and its history)."""
+    return list(registration.pois.order_by("-created_at", "-id"))
+
+
+def registration_inquiries(registration: Registration) -> QuerySet[Inquiry]:
+    return registration.inquiries.order_by("-asked_at", "-id")
+
+
+def pending_pois(quote: QuoteVersion) -> QuerySet[Poi]:
+    """The POI links of a quote version still waiting for the customer, by registration."""
+    return quote.pois.filter(status=Poi.Status.PENDING).order_by("registration_id")
+
+
+def registration_list(user: User) -> QuerySet[Registration]:
+    """The registrations the caller sees, newest first, with their POIs (the API's list)."""
+    return (
+        visible_registrations(user)
+        .select_related("organisation")
+        .prefetch_related("pois__quote")
+        .order_by("-created_at", "-id")
+    )
 
 
 def partner_registrations(user: User) -> QuerySet[Registration]:
@@ -160,4 +213,150 @@ def get_inquiry(user: User, pk: object) -> Inquiry:
             pk=_pk(pk), registration__in=visible_registrations(user)
         )
     except Inquiry.DoesNotExist as exc:
-        raise Http404("No such inquiry.") from exc
+        raise NotFound("No such inquiry.") from exc
+
+
+# --- Staff lists -----------------------------------------------------------------------------
+
+
+def pending_requests(user: User) -> QuerySet[Registration]:
+    """Partner Sourced requests awaiting the caller's decision, oldest first (the workspace)."""
+    return (
+        visible_registrations(user)
+        .filter(
+            status=Registration.Status.PENDING_APPROVAL,
+            motion=Motion.PARTNER_SOURCED,
+            deal__status=Deal.Status.OPEN,
+        )
+        .select_related("deal__customer__country", "deal__growth_specialist", "organisation")
+        .order_by("created_at", "id")
+    )
+
+
+def open_deals(user: User) -> QuerySet[Deal]:
+    """Open deals the caller sees, newest first, with their partner and request counts and
+    their quote version (the workspace)."""
+    return (
+        visible_deals(user)
+        .filter(status=Deal.Status.OPEN)
+        .select_related("customer__country", "growth_specialist")
+        .annotate(
+            partner_count=Count(
+                "registrations",
+                filter=Q(registrations__status__in=Registration.OPEN_STATUSES),
+                distinct=True,
+            ),
+            pending_count=Count(
+                "registrations",
+                filter=Q(registrations__status=Registration.Status.PENDING_APPROVAL),
+                distinct=True,
+            ),
+            quote_version=Max("quote_versions__number"),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def ties(user: User) -> QuerySet[Deal]:
+    """Deals awaiting a partner-ops decision, oldest close first, with their registrations and
+    POIs (the ties page)."""
+    return (
+        visible_deals(user)
+        .filter(status=Deal.Status.AWAITING_DECISION)
+        .select_related("customer__country", "growth_specialist")
+        .prefetch_related(
+            Prefetch(
+                "registrations",
+                queryset=Registration.objects.select_related("organisation").order_by("id"),
+            ),
+            Prefetch("registrations__pois", queryset=Poi.objects.order_by("-created_at", "-id")),
+        )
+        .order_by("closed_at", "id")
+    )
+
+
+def tied_registrations(user: User, deal: Deal) -> dict[int, Registration]:
+    """The tied registrations of a deal awaiting a decision, by id."""
+    tied_ids = (deal.resolution_detail or {}).get("tied", [])
+    return {
+        r.pk: r
+        for r in visible_registrations(user).filter(pk__in=tied_ids).select_related("organisation")
+    }
+
+
+def awaiting_decision_count(user: User) -> int:
+    return visible_deals(user).filter(status=Deal.Status.AWAITING_DECISION).count()
+
+
+def referred_partner_ids(registration: Registration) -> list[int]:
+    """The partners a sourcing registration referred, in order."""
+    if registration.motion != Motion.PARTNER_SOURCED:
+        return []
+    return list(
+        registration.referrals.order_by("created_at").values_list("organisation_id", flat=True)
+    )
+
+
+# --- Reference data (the same for everyone) --------------------------------------------------
+
+
+def country_choices() -> Choices:
+    return list(Country.objects.order_by("name").values_list("code", "name"))
+
+
+def quote_line_choices() -> dict[str, Choices]:
+    """Product lines, editions and currencies for the quote editor, loaded once per page."""
+    return {
+        "product_lines": list(ProductLine.objects.order_by("name").values_list("code", "name")),
+        "editions": list(Edition.objects.order_by("rank").values_list("code", "name")),
+        "currencies": [
+            (c, c) for c in Currency.objects.order_by("code").values_list("code", flat=True)
+        ],
+    }
+
+
+def partner_choices(user: User, *, exclude: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """The partners the caller may invite, by name."""
+    excluded = set(exclude)
+    return [
+        (pk, name)
+        for pk, name in access_visible_organisations(user)
+        .order_by("name")
+        .values_list("pk", "name")
+        if pk not in excluded
+    ]
+
+
+# --- What a partner may do on its registration: one home, for services and pages ------------
+# Each returns why not (a sentence), or None when the action is open; `deals.rules` decides.
+
+
+def acceptance_refusal(registration: Registration, *, now: datetime) -> str | None:
+    return rules.acceptance_refusal(
+        invited=registration.status == Registration.Status.INVITED,
+        expires_at=registration.expires_at,
+        deal_open=registration.deal.is_open,
+        now=now,
+    )
+
+
+def referral_refusal(registration: Registration) -> str | None:
+    return rules.referral_refusal(
+        motion=registration.motion,
+        active=registration.is_active,
+        deal_open=registration.deal.is_open,
+    )
+
+
+def acknowledgement_refusal(registration: Registration) -> str | None:
+    return rules.acknowledgement_refusal(
+        referred=registration.referred_by_id is not None,
+        acknowledged=registration.acknowledged_secondary_at is not None,
+        deal_open=registration.deal.is_open,
+    )
+
+
+def manual_poi_refusal(registration: Registration) -> str | None:
+    return rules.manual_poi_refusal(
+        active=registration.is_active, deal_open=registration.deal.is_open
+    )

@@ -1,22 +1,36 @@
-"""Shapes of the deals API. A partner's view of a registration never names another partner,
-the deal it sits on, or anything that differs when others registered the same domain."""
+"""Shapes of the deals API. Input is parsed and bounded here (the `deals.inputs` bounds, the
+same as the pages' forms) and handed to the services as typed values.
+
+A partner's view of a registration never names another partner, the deal it sits on, or
+anything that differs when others registered the same domain."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
+from partnerportal.core.api.fields import IdField, MoneyField, SeatsField
 from partnerportal.core.models import Segment
 
-from .. import services
+from .. import inputs, selectors, services
+from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
 from ..models import Deal, Inquiry, Poi, QuoteLine, QuoteVersion, Registration, SoldAssociation
 
 
 class CustomerIn(serializers.Serializer):
-    customer_domain = serializers.CharField(max_length=300)
-    customer_name = serializers.CharField(max_length=200, required=False, default="")
-    country = serializers.CharField(max_length=2, min_length=2)
+    customer_domain = serializers.CharField(
+        max_length=inputs.DOMAIN_MAX, help_text="The purchase domain, e.g. acme.com."
+    )
+    customer_name = serializers.CharField(
+        max_length=inputs.CUSTOMER_NAME_MAX, required=False, allow_blank=True, default=""
+    )
+    country = serializers.CharField(
+        max_length=inputs.COUNTRY_LENGTH,
+        min_length=inputs.COUNTRY_LENGTH,
+        help_text="ISO 3166 alpha-2",
+    )
     segment = serializers.ChoiceField(choices=Segment.choices)
 
 
@@ -68,10 +82,10 @@ class StaffRegistrationOut(RegistrationOut):
         ]
 
     def get_poi(self, registration: Registration) -> dict[str, Any] | None:
-        pois = [p for p in registration.pois.all() if p.status != Poi.Status.VOIDED]
-        live = [p for p in pois if p.status in (Poi.Status.PENDING, Poi.Status.APPROVED)]
-        chosen = live or pois
-        return PoiOut(chosen[0]).data if chosen else None
+        poi = selectors.choose_current_poi(
+            sorted(registration.pois.all(), key=lambda p: (p.created_at, p.pk), reverse=True)
+        )
+        return PoiOut(poi).data if poi else None
 
 
 class PoiOut(serializers.ModelSerializer):
@@ -119,20 +133,43 @@ class QuoteLineOut(serializers.ModelSerializer):
 
 
 class QuoteLineIn(serializers.Serializer):
-    product_line = serializers.CharField()
-    edition = serializers.CharField(required=False, allow_null=True)
-    seats = serializers.IntegerField(required=False, default=1)
-    mrr = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.CharField()
-    discount_pct = serializers.DecimalField(max_digits=5, decimal_places=2, required=False)
-    discount_approval = serializers.CharField(required=False, allow_blank=True)
+    """One quote line: codes of the reference data (`GET /api/v1/...` lists them)."""
+
+    product_line = serializers.CharField(max_length=inputs.PRODUCT_LINE_MAX)
+    edition = serializers.CharField(
+        max_length=inputs.EDITION_MAX,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="starter, professional or enterprise for a hub; null otherwise.",
+    )
+    seats = SeatsField(required=False, default=1)
+    mrr = MoneyField(help_text='Monthly amount, in `currency`: a decimal string, e.g. "800.00".')
+    currency = serializers.CharField(
+        min_length=inputs.CURRENCY_LENGTH, max_length=inputs.CURRENCY_LENGTH, help_text="ISO 4217"
+    )
+    discount_pct = serializers.DecimalField(
+        max_digits=inputs.DISCOUNT_MAX_DIGITS,
+        decimal_places=inputs.DISCOUNT_DECIMAL_PLACES,
+        min_value=Decimal(0),
+        max_value=inputs.DISCOUNT_MAX,
+        required=False,
+        default=Decimal(0),
+    )
+    discount_approval = serializers.CharField(
+        max_length=inputs.DISCOUNT_APPROVAL_MAX, required=False, allow_blank=True, default=""
+    )
+
+    def to_input(self) -> QuoteLineInput:
+        return QuoteLineInput(**self.validated_data)
 
 
 class QuoteIn(serializers.Serializer):
-    """Documented shape; the lines are validated by the service, which names the line."""
+    lines = QuoteLineIn(many=True, allow_empty=False, max_length=inputs.QUOTE_LINES_MAX)  # type: ignore[call-arg]
+    expected_close_date = serializers.DateField(required=False, allow_null=True, default=None)
 
-    lines = serializers.ListField(child=serializers.JSONField())
-    expected_close_date = serializers.DateField(required=False, allow_null=True)
+    def lines_input(self) -> list[QuoteLineInput]:
+        return [QuoteLineInput(**line) for line in self.validated_data["lines"]]
 
 
 class QuoteOut(serializers.ModelSerializer):
@@ -147,7 +184,7 @@ class QuoteOut(serializers.ModelSerializer):
     def get_pois(self, quote: QuoteVersion) -> list[dict[str, Any]]:
         return [
             {"registration": poi.registration_id, "url": services.poi_url(poi), "id": poi.pk}
-            for poi in quote.pois.filter(status=Poi.Status.PENDING).order_by("registration_id")
+            for poi in selectors.pending_pois(quote)
         ]
 
 
@@ -161,6 +198,11 @@ class PurchasedLineOut(serializers.Serializer):
     eligibility_rule = serializers.CharField()
 
 
+class ExclusionOut(serializers.Serializer):
+    registration = serializers.IntegerField()
+    rule = serializers.CharField()
+
+
 class ResolutionOut(serializers.Serializer):
     rule = serializers.CharField()
     winner = serializers.IntegerField(allow_null=True)
@@ -168,7 +210,7 @@ class ResolutionOut(serializers.Serializer):
     explanation = serializers.CharField()
     candidates = serializers.ListField(child=serializers.IntegerField())
     tied = serializers.ListField(child=serializers.IntegerField())
-    excluded = serializers.ListField(child=serializers.DictField())
+    excluded = ExclusionOut(many=True)
     decided_by = serializers.EmailField(allow_null=True)
     decision_reason = serializers.CharField(allow_blank=True)
 
@@ -235,58 +277,86 @@ class DealOut(serializers.ModelSerializer):
 
 
 class InvitationIn(serializers.Serializer):
-    partner = serializers.IntegerField()
+    partner = IdField(help_text="The id of the partner organisation to invite.")
 
 
 class DecisionNoteIn(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=inputs.NOTE_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class ManualPoiIn(serializers.Serializer):
-    lines = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    lines = serializers.ListField(
+        child=serializers.CharField(max_length=inputs.PRODUCT_LINE_MAX),
+        allow_empty=True,
+        max_length=inputs.MANUAL_POI_LINES_MAX,
+        help_text="Product line codes of the current quote.",
+    )
     provides_onboarding = serializers.BooleanField(default=False)
 
 
 class PoiDecisionIn(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    decision = serializers.ChoiceField(choices=[d.value for d in PoiDecision])
 
 
 class ReferralIn(serializers.Serializer):
-    partner = serializers.IntegerField()
+    partner = IdField(help_text="The id of the partner organisation to refer.")
 
 
 class AcknowledgeIn(serializers.Serializer):
-    statement = serializers.CharField(required=False, allow_blank=True, default="")
+    statement = serializers.CharField(
+        max_length=inputs.STATEMENT_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class CloseLineIn(serializers.Serializer):
-    product_line = serializers.CharField()
-    mrr = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    edition = serializers.CharField(required=False, allow_null=True)
-    seats = serializers.IntegerField(required=False)
-    currency = serializers.CharField(required=False)
+    """A purchased line: on the current quote; a value left out is the quote's."""
+
+    product_line = serializers.CharField(max_length=inputs.PRODUCT_LINE_MAX)
+    mrr = MoneyField(required=False)
+    edition = serializers.CharField(max_length=inputs.EDITION_MAX, required=False, allow_null=True)
+    seats = SeatsField(required=False)
+    currency = serializers.CharField(
+        min_length=inputs.CURRENCY_LENGTH, max_length=inputs.CURRENCY_LENGTH, required=False
+    )
 
 
 class CloseIn(serializers.Serializer):
-    """Documented shape; the service validates and names the failing field or line."""
-
-    purchase_domain = serializers.CharField()
+    purchase_domain = serializers.CharField(max_length=inputs.DOMAIN_MAX)
     close_date = serializers.DateField()
-    lines = serializers.ListField(child=serializers.JSONField())
-    onboarding_partner = serializers.IntegerField(required=False, allow_null=True)
+    lines = CloseLineIn(many=True, allow_empty=False, max_length=inputs.QUOTE_LINES_MAX)  # type: ignore[call-arg]
+    onboarding_partner = IdField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The partner the customer chose for onboarding, if any.",
+    )
+
+    def lines_input(self) -> list[ClosedLineInput]:
+        return [
+            ClosedLineInput(
+                product_line=line["product_line"],
+                mrr=line.get("mrr"),
+                seats=line.get("seats"),
+                currency=line.get("currency"),
+                edition=line.get("edition", AS_QUOTED),
+            )
+            for line in self.validated_data["lines"]
+        ]
 
 
 class DecideIn(serializers.Serializer):
-    registration = serializers.IntegerField()
-    reason = serializers.CharField(allow_blank=True)
+    registration = IdField(help_text="The id of one of the tied registrations.")
+    reason = serializers.CharField(max_length=inputs.REASON_MAX, allow_blank=True)
 
 
 class InquiryIn(serializers.Serializer):
-    question = serializers.CharField(allow_blank=True)
+    question = serializers.CharField(max_length=inputs.QUESTION_MAX, allow_blank=True)
 
 
 class AnswerIn(serializers.Serializer):
-    answer = serializers.CharField(allow_blank=True)
+    answer = serializers.CharField(max_length=inputs.QUESTION_MAX, allow_blank=True)
 
 
 class InquiryOut(serializers.ModelSerializer):

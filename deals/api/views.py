@@ -4,11 +4,12 @@ field, 409 for a state that does not allow it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +17,14 @@ from rest_framework.views import APIView
 
 from partnerportal.core import access
 from partnerportal.core.access import acting_user
+from partnerportal.core.errors import NON_FIELD, InvalidInput
 from partnerportal.core.models import PARTNER_ROLES
 
 from .. import selectors, services
+from ..inputs import PoiDecision
 from ..models import Deal, Registration, SoldAssociation
 from ..permissions import DealAction
+from ..rules import PoiLinkProblem
 from .serializers import (
     AcknowledgeIn,
     AnswerIn,
@@ -43,11 +47,40 @@ from .serializers import (
     StaffRegistrationOut,
 )
 
+_S = TypeVar("_S", bound=serializers.Serializer)
 
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+
+def _flatten(errors: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as the deals API names fields: `lines[1].currency`; an item's or a
+    list's own error on the item or list (`lines[0]`, `lines`)."""
+    if isinstance(errors, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            if key == NON_FIELD and path:
+                name = path
+            elif isinstance(key, int):
+                name = f"{path}[{key}]"
+            else:
+                name = f"{path}.{key}" if path else str(key)
+            for field, messages in _flatten(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, Mapping | list) for item in errors):
+        flat = {}
+        for index, item in enumerate(errors):
+            for field, messages in _flatten(item, f"{path}[{index}]").items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    messages = [str(m) for m in errors] if isinstance(errors, list) else [str(errors)]
+    return {path or NON_FIELD: messages}
+
+
+def _valid(serializer_class: type[_S], request: Request) -> _S:
+    """The request body parsed by `serializer_class`; a 400 naming each field otherwise."""
     serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    if not serializer.is_valid():
+        raise InvalidInput(errors=_flatten(serializer.errors))
+    return serializer
 
 
 def _registration_out(request: Request, registration: Registration) -> dict[str, Any]:
@@ -66,12 +99,7 @@ class RegistrationListCreateApi(generics.ListAPIView):
     queryset = Registration.objects.none()
 
     def get_queryset(self) -> QuerySet[Registration]:
-        return (
-            selectors.visible_registrations(acting_user(self.request))
-            .select_related("organisation")
-            .prefetch_related("pois__quote")
-            .order_by("-created_at", "-id")
-        )
+        return selectors.registration_list(acting_user(self.request))
 
     def get_serializer_class(self) -> type:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -84,7 +112,7 @@ class RegistrationListCreateApi(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         access.require(acting_user(request), DealAction.REGISTER)
         registration = services.registration_create(
-            actor=acting_user(request), **_valid(CustomerIn, request)
+            actor=acting_user(request), **_valid(CustomerIn, request).validated_data
         )
         return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
 
@@ -111,7 +139,7 @@ class RegistrationApproveApi(_RegistrationAction):
             actor=acting_user(request),
             registration=registration,
             approve=self.approve,
-            note=_valid(DecisionNoteIn, request)["note"],
+            note=_valid(DecisionNoteIn, request).validated_data["note"],
         )
         return Response(_registration_out(request, registration))
 
@@ -144,7 +172,7 @@ class RegistrationPoiApi(_RegistrationAction):
     @extend_schema(request=ManualPoiIn, responses={201: PoiOut})
     def post(self, request: Request, pk: int) -> Response:
         registration = self.registration(request, pk)
-        data = _valid(ManualPoiIn, request)
+        data = _valid(ManualPoiIn, request).validated_data
         poi = services.manual_poi_create(
             actor=acting_user(request),
             registration=registration,
@@ -161,7 +189,7 @@ class RegistrationReferralApi(_RegistrationAction):
         registration = services.referral_create(
             actor=acting_user(request),
             registration=registration,
-            partner_id=_valid(ReferralIn, request)["partner"],
+            partner_id=_valid(ReferralIn, request).validated_data["partner"],
         )
         return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
 
@@ -172,7 +200,7 @@ class RegistrationAcknowledgeApi(_RegistrationAction):
         registration = services.secondary_acknowledge(
             actor=acting_user(request),
             registration=self.registration(request, pk),
-            statement=_valid(AcknowledgeIn, request)["statement"],
+            statement=_valid(AcknowledgeIn, request).validated_data["statement"],
         )
         return Response(_registration_out(request, registration))
 
@@ -181,14 +209,14 @@ class RegistrationInquiriesApi(_RegistrationAction):
     @extend_schema(responses=InquiryOut(many=True))
     def get(self, request: Request, pk: int) -> Response:
         registration = self.registration(request, pk)
-        return Response(InquiryOut(registration.inquiries.order_by("-asked_at"), many=True).data)
+        return Response(InquiryOut(selectors.registration_inquiries(registration), many=True).data)
 
     @extend_schema(request=InquiryIn, responses={201: InquiryOut})
     def post(self, request: Request, pk: int) -> Response:
         inquiry = services.inquiry_ask(
             actor=acting_user(request),
             registration=self.registration(request, pk),
-            question=_valid(InquiryIn, request)["question"],
+            question=_valid(InquiryIn, request).validated_data["question"],
         )
         return Response(InquiryOut(inquiry).data, status=status.HTTP_201_CREATED)
 
@@ -199,7 +227,7 @@ class InquiryAnswerApi(APIView):
         user = acting_user(request)
         inquiry = selectors.get_inquiry(user, pk)
         inquiry = services.inquiry_answer(
-            actor=user, inquiry=inquiry, answer=_valid(AnswerIn, request)["answer"]
+            actor=user, inquiry=inquiry, answer=_valid(AnswerIn, request).validated_data["answer"]
         )
         return Response(InquiryOut(inquiry).data)
 
@@ -208,7 +236,9 @@ class DealCreateApi(APIView):
     @extend_schema(request=CustomerIn, responses={201: DealOut})
     def post(self, request: Request) -> Response:
         access.require(acting_user(request), DealAction.MANAGE)
-        deal = services.deal_create(actor=acting_user(request), **_valid(CustomerIn, request))
+        deal = services.deal_create(
+            actor=acting_user(request), **_valid(CustomerIn, request).validated_data
+        )
         return Response(_deal_out(request, deal), status=status.HTTP_201_CREATED)
 
 
@@ -226,7 +256,7 @@ class DealInvitationApi(APIView):
         registration = services.invitation_create(
             actor=acting_user(request),
             deal=deal,
-            partner_id=_valid(InvitationIn, request)["partner"],
+            partner_id=_valid(InvitationIn, request).validated_data["partner"],
         )
         return Response(_registration_out(request, registration), status=status.HTTP_201_CREATED)
 
@@ -244,12 +274,12 @@ class DealQuoteApi(APIView):
     def put(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
         access.require(acting_user(request), DealAction.MANAGE)
-        data = _valid(QuoteIn, request)
+        body = _valid(QuoteIn, request)
         quote = services.quote_save(
             actor=acting_user(request),
             deal=deal,
-            lines=request.data.get("lines"),
-            expected_close_date=data.get("expected_close_date"),
+            lines=body.lines_input(),
+            expected_close_date=body.validated_data["expected_close_date"],
         )
         return Response(QuoteOut(quote).data)
 
@@ -259,14 +289,14 @@ class DealCloseApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
         access.require(acting_user(request), DealAction.MANAGE)
-        data = _valid(CloseIn, request)
+        body = _valid(CloseIn, request)
         deal = services.deal_close(
             actor=acting_user(request),
             deal=deal,
-            purchase_domain=data["purchase_domain"],
-            close_date=data["close_date"],
-            lines=request.data.get("lines"),
-            onboarding_partner=data.get("onboarding_partner"),
+            purchase_domain=body.validated_data["purchase_domain"],
+            close_date=body.validated_data["close_date"],
+            lines=body.lines_input(),
+            onboarding_partner=body.validated_data["onboarding_partner"],
         )
         return Response(_deal_out(request, deal))
 
@@ -276,7 +306,7 @@ class DealDecideApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
         access.require(acting_user(request), DealAction.DECIDE)
-        data = _valid(DecideIn, request)
+        data = _valid(DecideIn, request).validated_data
         deal = services.deal_decide(
             actor=acting_user(request),
             deal=deal,
@@ -294,16 +324,13 @@ class PoiAnswerApi(APIView):
 
     @extend_schema(request=PoiDecisionIn, responses=PoiOut)
     def post(self, request: Request, token: str) -> Response:
-        decision = _valid(PoiDecisionIn, request)["decision"]
+        decision = PoiDecision(_valid(PoiDecisionIn, request).validated_data["decision"])
         try:
             poi = services.poi_decide(token=token, decision=decision)
         except services.PoiLinkError as exc:
-            if exc.reason == "invalid":
-                return Response({"detail": "This link is not valid."}, status=404)
-            return Response(
-                {"detail": services.POI_LINK_PROBLEMS[exc.reason], "reason": exc.reason},
-                status=status.HTTP_410_GONE,
-            )
+            if exc.problem is PoiLinkProblem.INVALID:
+                return Response({"detail": "This link is not valid."}, status=exc.status)
+            return Response({"detail": exc.message, "reason": exc.problem}, status=exc.status)
         return Response({"status": poi.status, "decided_at": poi.decided_at})
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from rest_framework.response import Response
 
+from deals.inputs import ClosedLineInput, QuoteLineInput
 from partnerportal.core.models import User
 from tests.cast import api_as
 
@@ -39,6 +41,22 @@ STARTER_SALES = {
     "currency": "USD",
 }
 CREDITS = {"product_line": "credits", "mrr": "100.00", "currency": "USD"}
+
+
+def line_input(line: dict[str, Any]) -> QuoteLineInput:
+    """A quote line of these steps as the services take it (the API parses it so)."""
+    return QuoteLineInput(
+        product_line=line["product_line"],
+        edition=line.get("edition"),
+        mrr=Decimal(line["mrr"]),
+        currency=line["currency"],
+        seats=line.get("seats", 1),
+    )
+
+
+def bought(*product_lines: str) -> list[ClosedLineInput]:
+    """Purchased lines as the services take them, each as quoted."""
+    return [ClosedLineInput(product_line=code) for code in product_lines]
 
 
 def utc(text: str) -> datetime:

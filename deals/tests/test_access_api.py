@@ -20,13 +20,14 @@ import pytest
 from django.utils import timezone
 
 from deals import services
+from deals.inputs import PoiDecision
 from deals.models import Deal, Inquiry, Poi, Registration
 from partnerportal.core.models import Organisation, User
 from tests.cast import Cast, api_as
 from tests.factories import OrganisationFactory
 from tests.test_access_matrix import EVERYONE, Case, statuses
 
-from .api_steps import PRO_MARKETING, PRO_SALES, token_of
+from .api_steps import PRO_MARKETING, PRO_SALES, bought, line_input, token_of
 
 PARTNER_A = ("admin_a", "member_a")
 # A's objects are out of reach of the other partner, the provider, the PDM and finance.
@@ -67,7 +68,9 @@ def shared(c: Cast) -> Registration:
     mine = _approved(c, c.admin_a, "shared.example")
     _approved(c, c.admin_b, "shared.example")
     _register(c.provider_admin, "shared.example")  # awaiting the GS
-    services.quote_save(actor=c.gs, deal=mine.deal, lines=[PRO_MARKETING, PRO_SALES])
+    services.quote_save(
+        actor=c.gs, deal=mine.deal, lines=[line_input(PRO_MARKETING), line_input(PRO_SALES)]
+    )
     services.inquiry_ask(actor=c.gs, registration=mine, question="Who signs?")
     return mine
 
@@ -76,7 +79,7 @@ def shared_rejected(c: Cast) -> Registration:
     """As `shared`, after the customer rejected A's POI (so A may create a manual one)."""
     mine = shared(c)
     poi = _pending_poi(mine)
-    services.poi_decide(token=services.poi_token(poi), decision="reject")
+    services.poi_decide(token=services.poi_token(poi), decision=PoiDecision.REJECT)
     return mine
 
 
@@ -119,17 +122,17 @@ def tied(c: Cast) -> Deal:
         return found.deal
     mine = _approved(c, c.admin_a, "tied.example")
     theirs = _approved(c, c.admin_b, "tied.example")
-    services.quote_save(actor=c.gs, deal=mine.deal, lines=[PRO_MARKETING])
+    services.quote_save(actor=c.gs, deal=mine.deal, lines=[line_input(PRO_MARKETING)])
     for registration in (mine, theirs):
         services.poi_decide(
-            token=services.poi_token(_pending_poi(registration)), decision="approve"
+            token=services.poi_token(_pending_poi(registration)), decision=PoiDecision.APPROVE
         )
     deal = services.deal_close(
         actor=c.gs,
         deal=mine.deal,
         purchase_domain="tied.example",
         close_date=timezone.localdate(),
-        lines=[{"product_line": "marketing_hub"}],
+        lines=bought("marketing_hub"),
     )
     assert deal.status == Deal.Status.AWAITING_DECISION
     return deal
@@ -141,14 +144,14 @@ def won(c: Cast, user: User, domain: str) -> Registration:
     if found is not None:
         return found
     mine = _approved(c, user, domain)
-    services.quote_save(actor=c.gs, deal=mine.deal, lines=[PRO_MARKETING])
-    services.poi_decide(token=services.poi_token(_pending_poi(mine)), decision="approve")
+    services.quote_save(actor=c.gs, deal=mine.deal, lines=[line_input(PRO_MARKETING)])
+    services.poi_decide(token=services.poi_token(_pending_poi(mine)), decision=PoiDecision.APPROVE)
     services.deal_close(
         actor=c.gs,
         deal=mine.deal,
         purchase_domain=domain,
         close_date=timezone.localdate(),
-        lines=[{"product_line": "marketing_hub"}],
+        lines=bought("marketing_hub"),
     )
     return mine
 

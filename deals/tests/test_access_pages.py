@@ -8,6 +8,7 @@ the same deals, so a partner A page that names B (or the other way round) fails 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,19 +16,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from deals import services
+from deals.inputs import ClosedLineInput, PoiDecision, QuoteLineInput
 from deals.models import Deal, Inquiry, Poi, Registration
 from partnerportal.core.models import Organisation, User
 from tests.cast import Cast, browser_as
 from tests.test_access_matrix import EVERYONE, Case, statuses
 
 QUOTE = [
-    {
-        "product_line": "marketing_hub",
-        "edition": "professional",
-        "mrr": "800.00",
-        "currency": "USD",
-        "seats": 3,
-    }
+    QuoteLineInput(
+        product_line="marketing_hub",
+        edition="professional",
+        mrr=Decimal("800.00"),
+        currency="USD",
+        seats=3,
+    )
 ]
 DOMAINS = (
     "pending.example",
@@ -53,7 +55,9 @@ def live_poi(registration: Registration) -> Poi:
 
 
 def answer_poi(registration: Registration, decision: str) -> Poi:
-    return services.poi_decide(token=services.poi_token(live_poi(registration)), decision=decision)
+    return services.poi_decide(
+        token=services.poi_token(live_poi(registration)), decision=PoiDecision(decision)
+    )
 
 
 def quoted_deal(cast: Cast, domain: str, *, with_b: bool = False) -> Registration:
@@ -75,7 +79,7 @@ def tied_deal(cast: Cast, domain: str) -> Deal:
         deal=mine.deal,
         purchase_domain=domain,
         close_date=timezone.localdate(),
-        lines=[{"product_line": "marketing_hub", "mrr": "800.00"}],
+        lines=[ClosedLineInput(product_line="marketing_hub", mrr=Decimal("800.00"))],
     )
 
 

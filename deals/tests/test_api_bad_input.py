@@ -27,7 +27,7 @@ from deals.models import (
 from partnerportal.core.models import AuditEvent, Customer
 from tests.cast import Cast, api_as
 
-from .api_steps import PRO_MARKETING, approved, deal_of, poi_token, quoted, start_clock
+from .api_steps import PRO_MARKETING, approved, deal_of, ok, poi_token, quoted, start_clock
 
 
 @dataclass
@@ -36,6 +36,7 @@ class World:
     deal: int
     registration: int
     token: str
+    inquiry: int
 
 
 @pytest.fixture
@@ -44,7 +45,19 @@ def world(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> World:
     registration = approved(cast.gs, cast.admin_a)
     deal = deal_of(cast.gs, registration)
     quoted(cast.gs, deal, [PRO_MARKETING])
-    return World(cast, deal, registration, poi_token(cast.admin_a, registration))
+    inquiry = ok(
+        api_as(cast.gs).post(
+            f"/api/v1/registrations/{registration}/inquiries/", {"question": "Budget?"}
+        ),
+        201,
+    )["id"]
+    return World(cast, deal, registration, poi_token(cast.admin_a, registration), inquiry)
+
+
+# Beyond what the columns hold (`numeric(14, 2)`, `integer`) or a ceiling for free text.
+HUGE_MRR = 1e25  # a JSON number
+HUGE_SEATS = 2**70
+MEGABYTE = "x" * 1_000_000
 
 
 @dataclass
@@ -115,6 +128,22 @@ def manual(w: World) -> str:
 
 def referrals(w: World) -> str:
     return f"/api/v1/registrations/{w.registration}/referrals/"
+
+
+def ask(w: World) -> str:
+    return f"/api/v1/registrations/{w.registration}/inquiries/"
+
+
+def answer(w: World) -> str:
+    return f"/api/v1/inquiries/{w.inquiry}/answer/"
+
+
+def approval(w: World) -> str:
+    return f"/api/v1/registrations/{w.registration}/approve/"
+
+
+def acknowledge(w: World) -> str:
+    return f"/api/v1/registrations/{w.registration}/acknowledge-secondary/"
 
 
 CASES = [
@@ -416,6 +445,104 @@ CASES = [
     ),
     Bad("referral-no-partner", "admin_a", "post", referrals, {}, "partner"),
     Bad("referral-unknown-partner", "admin_a", "post", referrals, {"partner": 987654}, "partner"),
+    Bad(
+        "referral-partner-beyond-an-id", "admin_a", "post", referrals, {"partner": 2**70}, "partner"
+    ),
+    # Numbers beyond what the database holds, and free text beyond its ceiling (issue 9):
+    # a 400 naming the field, never a 500 from the database.
+    Bad("quote-mrr-1e25", "gs", "put", quote, {"lines": [line(mrr=HUGE_MRR)]}, "lines[0].mrr"),
+    Bad(
+        "quote-mrr-1e25-as-text",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(mrr="1e25")]},
+        "lines[0].mrr",
+    ),
+    Bad(
+        "quote-seats-2**70",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(seats=HUGE_SEATS)]},
+        "lines[0].seats",
+    ),
+    Bad("quote-seats-2.5", "gs", "put", quote, {"lines": [line(seats=2.5)]}, "lines[0].seats"),
+    Bad(
+        "quote-discount-approval-1MB",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line(discount_pct="5", discount_approval=MEGABYTE)]},
+        "lines[0].discount_approval",
+    ),
+    Bad(
+        "close-mrr-1e25",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "mrr": HUGE_MRR}]),
+        "lines[0].mrr",
+    ),
+    Bad(
+        "close-seats-2**70",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "seats": HUGE_SEATS}]),
+        "lines[0].seats",
+    ),
+    Bad(
+        "close-seats-2.5",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "seats": 2.5}]),
+        "lines[0].seats",
+    ),
+    Bad(
+        "close-purchase-domain-1MB",
+        "gs",
+        "post",
+        close,
+        closing(purchase_domain=MEGABYTE),
+        "purchase_domain",
+    ),
+    Bad(
+        "register-customer-name-1MB",
+        "admin_b",
+        "post",
+        registrations,
+        customer(customer_name=MEGABYTE),
+        "customer_name",
+    ),
+    Bad(
+        "deal-customer-name-1MB",
+        "gs",
+        "post",
+        lambda w: "/api/v1/deals/",
+        customer(customer_name=MEGABYTE),
+        "customer_name",
+    ),
+    Bad("inquiry-question-1MB", "gs", "post", ask, {"question": MEGABYTE}, "question"),
+    Bad("inquiry-answer-1MB", "admin_a", "post", answer, {"answer": MEGABYTE}, "answer"),
+    Bad(
+        "tie-reason-1MB",
+        "ops",
+        "post",
+        decide,
+        {"registration": 1, "reason": MEGABYTE},
+        "reason",
+    ),
+    Bad("approval-note-1MB", "gs", "post", approval, {"note": MEGABYTE}, "note"),
+    Bad(
+        "acknowledgement-1MB",
+        "admin_a",
+        "post",
+        acknowledge,
+        {"statement": MEGABYTE},
+        "statement",
+    ),
 ]
 
 WRITTEN: tuple[type[Model], ...] = (
@@ -454,7 +581,7 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(world: World, ca
 
 
 def test_every_case_of_the_issue_is_covered() -> None:
-    """Issue 3's list of bad input, each with at least one case here."""
+    """Issue 3's and issue 9's lists of bad input, each with at least one case here."""
     names = {case.name for case in CASES}
     for required in (
         "register-domain-0",
@@ -467,6 +594,14 @@ def test_every_case_of_the_issue_is_covered() -> None:
         "close-bad-date",
         "poi-bad-decision",
         "quote-lines-not-a-list",
+        # issue 9
+        "quote-mrr-1e25",
+        "quote-seats-2**70",
+        "quote-seats-2.5",
+        "inquiry-question-1MB",
+        "inquiry-answer-1MB",
+        "tie-reason-1MB",
+        "register-customer-name-1MB",
     ):
         assert required in names
 

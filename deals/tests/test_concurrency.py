@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from deals import services
+from deals.inputs import PoiDecision
 from deals.models import (
     Deal,
     Inquiry,
@@ -25,10 +26,11 @@ from deals.models import (
     Registration,
     SoldAssociation,
 )
+from deals.services import staff as quotes  # the module of quote_save, where it finds `audit`
 from partnerportal.core.models import AuditEvent, Customer
 from tests.cast import Cast, api_as
 
-from .api_steps import PRO_MARKETING, PRO_SALES
+from .api_steps import PRO_MARKETING, PRO_SALES, line_input
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -70,7 +72,7 @@ def _approved_with_quote(cast: Cast, domain: str = "race.example") -> Registrati
     registration = services.registration_decide(
         actor=cast.gs, registration=registration, approve=True
     )
-    services.quote_save(actor=cast.gs, deal=registration.deal, lines=[PRO_MARKETING])
+    services.quote_save(actor=cast.gs, deal=registration.deal, lines=[line_input(PRO_MARKETING)])
     return registration
 
 
@@ -80,7 +82,7 @@ def _token(registration: Registration) -> str:
 
 def _signed(cast: Cast) -> Registration:
     registration = _approved_with_quote(cast)
-    services.poi_decide(token=_token(registration), decision="approve")
+    services.poi_decide(token=_token(registration), decision=PoiDecision.APPROVE)
     return registration
 
 
@@ -116,8 +118,12 @@ def test_two_decisions_on_one_poi_link(cast: Cast) -> None:
 def test_two_closes_of_one_deal(cast: Cast) -> None:
     # given: a deal A can win, on two lines
     registration = _approved_with_quote(cast)
-    services.quote_save(actor=cast.gs, deal=registration.deal, lines=[PRO_MARKETING, PRO_SALES])
-    services.poi_decide(token=_token(registration), decision="approve")
+    services.quote_save(
+        actor=cast.gs,
+        deal=registration.deal,
+        lines=[line_input(PRO_MARKETING), line_input(PRO_SALES)],
+    )
+    services.poi_decide(token=_token(registration), decision=PoiDecision.APPROVE)
     lines = [{"product_line": "marketing_hub"}, {"product_line": "sales_hub"}]
     # when: the GS double-submits the close
     first, second = together(
@@ -224,7 +230,7 @@ def test_an_inquiry_racing_a_quote_update(cast: Cast, monkeypatch: pytest.Monkey
     registration = _approved_with_quote(cast)
     deal_id = registration.deal_id
     deal_locked = threading.Event()
-    real_audit = services.audit
+    real_audit = quotes.audit
 
     def audit_then_pause(**kwargs: Any) -> Any:
         event = real_audit(**kwargs)
@@ -233,7 +239,7 @@ def test_an_inquiry_racing_a_quote_update(cast: Cast, monkeypatch: pytest.Monkey
             time.sleep(0.3)  # the inquiry takes its locks now
         return event
 
-    monkeypatch.setattr(services, "audit", audit_then_pause)
+    monkeypatch.setattr(quotes, "audit", audit_then_pause)
     update = {"lines": [{**PRO_MARKETING, "mrr": "900.00"}]}
 
     def ask() -> Response:

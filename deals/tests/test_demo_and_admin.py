@@ -6,9 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from deals.models import Deal, Registration, SoldAssociation, Territory
-from partnerportal.core.models import Organisation, User
+from partnerportal.core.models import User
 from tests.cast import Cast, browser_as
-from tiers.models import TierAssessment
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +20,8 @@ def test_seed_demo_shows_deals_in_every_state_and_is_idempotent(
     assert "Loaded 9 demo deals" in first
     assert "/poi/" in first  # a customer POI link to try
     assert "Ran the re-tiering for" in first
-    northwind = Organisation.objects.get(name="Northwind Digital")
-    assert TierAssessment.objects.filter(organisation=northwind).count() >= 2
+    # The tier assessments the demo also loads: tests/test_project_package.py (deals knows no
+    # tiers, SPEC 12).
     statuses = set(Registration.objects.values_list("status", flat=True))
     assert {"pending_approval", "rejected", "approved", "invited", "lapsed", "accepted"} <= statuses
     rules = set(Deal.objects.exclude(resolution_rule="").values_list("resolution_rule", flat=True))

@@ -13,16 +13,19 @@ from deals.rules import (
     INVITATION_TTL,
     BpwCandidate,
     Edition,
+    EligibilityResult,
     HeldLine,
     Motion,
     PoiFacts,
+    PoiLinkProblem,
     PoiStatus,
-    PolicyError,
     ProductKind,
     PurchasedLine,
     QuoteLine,
     Resolution,
     Rule,
+    acceptance_refusal,
+    acknowledgement_refusal,
     allocate_associations,
     answer_deadline,
     can_register,
@@ -36,17 +39,19 @@ from deals.rules import (
     invitation_lapsed,
     is_breach,
     is_business_day,
+    manual_poi_allowed,
+    manual_poi_refusal,
     next_business_day,
-    normalize_domain,
     ops_decision,
-    poi_counts,
     poi_failure,
+    poi_link_problem,
     poi_token_expires_at,
     poi_token_valid,
     product_kind,
+    referral_refusal,
     resolve_best_partner_wins,
-    upsell_credit,
 )
+from partnerportal.core.errors import InvalidInput
 
 NEW_YORK = ZoneInfo("America/New_York")
 PARIS = ZoneInfo("Europe/Paris")
@@ -55,6 +60,10 @@ SYDNEY = ZoneInfo("Australia/Sydney")
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def credited(result: EligibilityResult) -> tuple[str, ...]:
+    return tuple(line.product_line for line in result.lines if line.credited)
 
 
 def line(product_line: str, edition: str | None = None, mrr: str = "100") -> QuoteLine:
@@ -92,27 +101,6 @@ def test_product_kind(code: str, kind: ProductKind) -> None:
 def test_product_kind_rejects_malformed_codes(code: str) -> None:
     with pytest.raises(ValueError, match="product line code"):
         product_kind(code)
-
-
-@pytest.mark.parametrize(
-    ("raw", "domain"),
-    [
-        ("example.com", "example.com"),
-        ("  Example.COM ", "example.com"),
-        ("www.example.com", "example.com"),
-        ("https://www.example.com/pricing?x=1", "example.com"),
-        ("http://user@shop.example.co.uk:8080/", "shop.example.co.uk"),
-        ("example.com.", "example.com"),
-    ],
-)
-def test_normalize_domain(raw: str, domain: str) -> None:
-    assert normalize_domain(raw) == domain
-
-
-@pytest.mark.parametrize("raw", ["", "localhost", "exa mple.com", "-bad.com", "10.0.0.1", "a..b"])
-def test_normalize_domain_rejects_non_hosts(raw: str) -> None:
-    with pytest.raises(ValueError, match="not a valid domain"):
-        normalize_domain(raw)
 
 
 def test_quote_line_rejects_float_money() -> None:
@@ -163,7 +151,7 @@ def test_starter_only_quote_is_not_eligible(lines: list[QuoteLine]) -> None:
     assert result.failures[0].rule == Rule.STARTER_ONLY
     assert result.failures[0].product_line is None
     assert "Starter products only" in result.failures[0].message
-    assert result.credited_lines == ()
+    assert credited(result) == ()
     assert {v.rule for v in result.lines} == {Rule.STARTER_NOT_BUNDLED}
 
 
@@ -177,7 +165,7 @@ def test_professional_or_enterprise_hub_is_eligible(hub: str, edition: str) -> N
     assert result.eligible is True
     assert result.failures == ()
     assert result.lines[0].rule == Rule.ELIGIBLE_EDITION
-    assert result.credited_lines == (hub,)
+    assert credited(result) == (hub,)
 
 
 @pytest.mark.parametrize(
@@ -200,7 +188,7 @@ def test_starter_bundled_with_eligible_line_is_credited(anchor: QuoteLine) -> No
     result = check_quote_eligibility(lines=[anchor, line("sales_hub", "starter")], held_lines={})
 
     assert result.eligible is True
-    assert result.credited_lines == (anchor.product_line, "sales_hub")
+    assert credited(result) == (anchor.product_line, "sales_hub")
     assert result.lines[1].rule == Rule.BUNDLED_STARTER
 
 
@@ -238,7 +226,7 @@ def test_already_held_line_is_not_eligible(
         (Rule.ALREADY_HELD, quote_line.product_line),
     ]
     assert result.lines[0].credited is False
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         result.raise_if_ineligible()
     assert raised.value.rule == quote_rule
 
@@ -282,7 +270,7 @@ def test_held_line_does_not_spoil_an_eligible_quote() -> None:
     )
 
     assert result.eligible is True
-    assert result.credited_lines == ("marketing_hub",)
+    assert credited(result) == ("marketing_hub",)
     assert [(f.rule, f.product_line) for f in result.failures] == [(Rule.ALREADY_HELD, "sales_hub")]
     result.raise_if_ineligible()  # does not raise
 
@@ -341,16 +329,13 @@ def test_poi_counts_only_if_approved_by_close_date_in_sale_month(
     status: str, approved_at: date | datetime | None, expected: Rule | None
 ) -> None:
     assert poi_failure(status=status, approved_at=approved_at, close_date=CLOSE) == expected
-    assert poi_counts(status=status, approved_at=approved_at, close_date=CLOSE) is (
-        expected is None
-    )
 
 
 def test_poi_approval_time_is_read_in_the_given_zone() -> None:
     # 2026-03-20 14:00 UTC is already 21 March in Sydney.
     approved_at = utc("2026-03-20T14:00:00")
 
-    assert poi_counts(status="approved", approved_at=approved_at, close_date=CLOSE)
+    assert poi_failure(status="approved", approved_at=approved_at, close_date=CLOSE) is None
     assert poi_failure(status="approved", approved_at=approved_at, close_date=CLOSE, tz=SYDNEY) == (
         Rule.LATE_SIGNATURE
     )
@@ -367,7 +352,7 @@ def test_poi_sale_month_can_differ_from_close_date() -> None:
 
 def test_poi_rejects_naive_datetimes() -> None:
     with pytest.raises(ValueError, match="aware"):
-        poi_counts(status="approved", approved_at=datetime(2026, 3, 5), close_date=CLOSE)  # noqa: DTZ001
+        poi_failure(status="approved", approved_at=datetime(2026, 3, 5), close_date=CLOSE)  # noqa: DTZ001
 
 
 @pytest.mark.parametrize(
@@ -396,7 +381,7 @@ def test_poi_token_expiry_in_a_zone() -> None:
 
 
 def test_provider_cannot_waive_onboarding() -> None:
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         check_poi_onboarding(is_provider=True, provides_onboarding=True)
     assert raised.value.rule == Rule.PROVIDER_CANNOT_WAIVE_ONBOARDING
 
@@ -430,7 +415,7 @@ def test_manual_poi_after_rejection_with_quote_lines_only(
     if rule is None:
         check_manual_poi(current_poi_status=status, lines=lines, quote_lines=quote_lines)
         return
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         check_manual_poi(current_poi_status=status, lines=lines, quote_lines=quote_lines)
     assert raised.value.rule == rule
 
@@ -766,7 +751,7 @@ def test_two_providers_claiming_onboarding_are_tied() -> None:
 def test_ops_decision_validates_choice_and_reason(chosen: int, reason: str, rule: Rule) -> None:
     tie = close_deal([candidate(1), candidate(2)])
 
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         ops_decision(resolution=tie, chosen=chosen, reason=reason)
     assert raised.value.rule == rule
 
@@ -776,7 +761,7 @@ def test_ops_decision_is_final() -> None:
         resolution=close_deal([candidate(1), candidate(2)]), chosen=1, reason="Reviewed."
     )
 
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         ops_decision(resolution=decided, chosen=2, reason="Changed our mind.")
     assert raised.value.rule == Rule.NOT_AWAITING_DECISION
 
@@ -784,7 +769,7 @@ def test_ops_decision_is_final() -> None:
 def test_ops_decision_only_on_a_tie() -> None:
     single = close_deal([candidate(1)])
 
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         ops_decision(resolution=single, chosen=1, reason="Reviewed.")
     assert raised.value.rule == Rule.NOT_AWAITING_DECISION
 
@@ -836,38 +821,6 @@ def test_winner_gets_lines_not_held_by_another_partner() -> None:
     assert allocation.granted == ("marketing_hub", "core_seats")
     assert allocation.kept == ("credits",)
     assert allocation.held_by_other == ("sales_hub",)
-
-
-@pytest.mark.parametrize(
-    ("holder", "from_edition", "to_edition", "credited"),
-    [
-        # The holder is credited automatically: editions, seats, even without a deal.
-        (7, "starter", "professional", True),
-        (7, "professional", "enterprise", True),
-        (7, "professional", "professional", True),  # seats only
-        (7, None, None, True),  # credits / hub-agnostic top-up
-        # Never on a line another partner holds.
-        (9, "starter", "professional", False),
-        (9, "professional", "enterprise", False),
-        (9, "professional", "professional", False),
-        # Nobody holds the line: only Starter -> Professional/Enterprise.
-        (None, "starter", "professional", True),
-        (None, "starter", "enterprise", True),
-        (None, "professional", "enterprise", False),
-        (None, "starter", "starter", False),
-        (None, "professional", "professional", False),
-        (None, None, None, False),
-    ],
-)
-def test_upsell_credit(
-    holder: int | None, from_edition: str | None, to_edition: str | None, credited: bool
-) -> None:
-    assert (
-        upsell_credit(
-            line_holder=holder, partner=7, from_edition=from_edition, to_edition=to_edition
-        )
-        is credited
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1076,7 +1029,7 @@ def test_one_open_registration_per_partner_and_domain(own_open: int, allowed: bo
 
 
 def test_duplicate_registration_error_names_the_rule_and_no_partner() -> None:
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         check_can_register(domain="acme.example", own_open_registrations_on_domain=1)
 
     assert raised.value.rule == Rule.DUPLICATE_REGISTRATION
@@ -1104,7 +1057,7 @@ def test_discount_needs_written_approval(discount: str, approval: bool, allowed:
 
 
 def test_unapproved_discount_error_names_the_rule() -> None:
-    with pytest.raises(PolicyError) as raised:
+    with pytest.raises(InvalidInput) as raised:
         check_discount_allowed(
             product_line="marketing_hub", discount=Decimal("10"), approval_present=False
         )
@@ -1117,3 +1070,98 @@ def test_unapproved_discount_error_names_the_rule() -> None:
 def test_discount_must_be_a_non_negative_decimal(discount: Decimal) -> None:
     with pytest.raises((ValueError, TypeError)):
         discount_allowed(discount=discount, approval_present=True)
+
+
+# --------------------------------------------------------------------------------------------
+# What a partner may do (one home for the services and the pages)
+# --------------------------------------------------------------------------------------------
+
+EXPIRES = utc("2026-03-13T10:00:00")
+
+
+@pytest.mark.parametrize(
+    ("invited", "expires_at", "deal_open", "now", "refused"),
+    [
+        (True, EXPIRES, True, utc("2026-03-13T09:59:59"), None),
+        (True, EXPIRES, True, EXPIRES, None),  # at the expiry instant: in time
+        (True, EXPIRES, True, utc("2026-03-13T10:00:01"), "lapsed"),
+        (False, EXPIRES, True, utc("2026-03-12T10:00:00"), "no open invitation"),
+        (True, None, True, utc("2026-03-12T10:00:00"), "no open invitation"),
+        (True, EXPIRES, False, utc("2026-03-12T10:00:00"), "closed"),
+    ],
+)
+def test_acceptance_refusal(
+    invited: bool, expires_at: datetime | None, deal_open: bool, now: datetime, refused: str | None
+) -> None:
+    refusal = acceptance_refusal(
+        invited=invited, expires_at=expires_at, deal_open=deal_open, now=now
+    )
+    assert refusal is None if refused is None else refused in (refusal or "")
+
+
+@pytest.mark.parametrize(
+    ("motion", "active", "deal_open", "allowed"),
+    [
+        (Motion.PARTNER_SOURCED, True, True, True),
+        (Motion.PARTNER_ASSISTED, True, True, False),
+        (Motion.PARTNER_SOURCED, False, True, False),
+        (Motion.PARTNER_SOURCED, True, False, False),
+    ],
+)
+def test_only_an_active_sourcing_registration_on_an_open_deal_refers(
+    motion: Motion, active: bool, deal_open: bool, allowed: bool
+) -> None:
+    assert (referral_refusal(motion=motion, active=active, deal_open=deal_open) is None) is allowed
+
+
+@pytest.mark.parametrize(
+    ("referred", "acknowledged", "deal_open", "allowed"),
+    [
+        (True, False, True, True),
+        (False, False, True, False),
+        (True, True, True, False),
+        (True, False, False, False),
+    ],
+)
+def test_only_a_referred_partner_acknowledges_once_on_an_open_deal(
+    referred: bool, acknowledged: bool, deal_open: bool, allowed: bool
+) -> None:
+    refusal = acknowledgement_refusal(
+        referred=referred, acknowledged=acknowledged, deal_open=deal_open
+    )
+    assert (refusal is None) is allowed
+
+
+@pytest.mark.parametrize(
+    ("active", "deal_open", "status", "allowed"),
+    [
+        (True, True, "rejected", True),
+        (True, True, "pending", False),
+        (False, True, "rejected", False),
+        (True, False, "rejected", False),
+    ],
+)
+def test_a_manual_poi_follows_a_rejection_on_an_active_registration(
+    active: bool, deal_open: bool, status: str, allowed: bool
+) -> None:
+    state_allows = manual_poi_refusal(active=active, deal_open=deal_open) is None
+    assert (state_allows and manual_poi_allowed(current_poi_status=status)) is allowed
+
+
+@pytest.mark.parametrize(
+    ("status", "deal_open", "now", "problem"),
+    [
+        ("pending", True, utc("2026-03-20T23:59:59"), None),
+        ("pending", True, utc("2026-03-21T00:00:00"), PoiLinkProblem.EXPIRED),
+        ("pending", False, utc("2026-03-10T12:00:00"), PoiLinkProblem.CLOSED),
+        ("approved", True, utc("2026-03-10T12:00:00"), PoiLinkProblem.USED),
+        ("rejected", True, utc("2026-03-10T12:00:00"), PoiLinkProblem.USED),
+        ("voided", True, utc("2026-03-10T12:00:00"), PoiLinkProblem.REPLACED),
+    ],
+)
+def test_poi_link_problem(
+    status: str, deal_open: bool, now: datetime, problem: PoiLinkProblem | None
+) -> None:
+    assert (
+        poi_link_problem(status=status, deal_open=deal_open, expires_on=CLOSE, now=now) is problem
+    )

@@ -1,0 +1,68 @@
+"""Writes of deals (SPEC 5 and 6), by audience: `partner` (registrations, referrals, manual
+POIs, answers), `staff` (growth specialists: requests, invitations, quotes, the close,
+questions), `ops` (tie decisions, territories) and `customer` (the POI link). Each service
+checks permission, validates, locks what it changes, writes and audits in one transaction; the
+decisions themselves are the pure functions of `deals.rules`. Services take typed values
+(`deals.inputs`), never request data; they refuse with the `core.errors` family only.
+
+Views, the API, commands and tasks call these (as `deals.services.<name>`) and never save
+models.
+"""
+
+from __future__ import annotations
+
+# The typed input the services take, for callers outside the app (they reach deals through
+# its services).
+from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
+from ._common import SECONDARY_ACKNOWLEDGEMENT, PoiLinkError
+from .customer import POI_SALT, poi_decide, poi_from_token, poi_link_problem, poi_token, poi_url
+from .ops import deal_decide, territory_assign, territory_edit, territory_problems
+from .partner import (
+    inquiry_answer,
+    invitation_accept,
+    manual_poi_create,
+    referral_create,
+    registration_create,
+    secondary_acknowledge,
+)
+from .staff import (
+    deal_close,
+    deal_create,
+    inquiry_ask,
+    invitation_create,
+    invitations_lapse,
+    quote_save,
+    registration_decide,
+)
+
+__all__ = [
+    "AS_QUOTED",
+    "POI_SALT",
+    "SECONDARY_ACKNOWLEDGEMENT",
+    "ClosedLineInput",
+    "PoiDecision",
+    "PoiLinkError",
+    "QuoteLineInput",
+    "deal_close",
+    "deal_create",
+    "deal_decide",
+    "inquiry_answer",
+    "inquiry_ask",
+    "invitation_accept",
+    "invitation_create",
+    "invitations_lapse",
+    "manual_poi_create",
+    "poi_decide",
+    "poi_from_token",
+    "poi_link_problem",
+    "poi_token",
+    "poi_url",
+    "quote_save",
+    "referral_create",
+    "registration_create",
+    "registration_decide",
+    "secondary_acknowledge",
+    "territory_assign",
+    "territory_edit",
+    "territory_problems",
+]

@@ -1,0 +1,195 @@
+"""The shape of the deals app (issue 9): every rule has a production caller, the domain rule has
+one home, the API describes every request body field by field with the bounds the columns hold,
+and the services and views stay split by audience."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from deals import inputs
+from deals.models import PurchasedLine, QuoteLine, SoldAssociation
+from partnerportal.core.rules import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
+from tests.cast import api_as
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "deals" / "rules.py"
+
+
+def _production_sources() -> Iterator[Path]:
+    """Every Python file the running program may import: not tests, not the environment."""
+    for path in ROOT.rglob("*.py"):
+        parts = set(path.relative_to(ROOT).parts)
+        if parts & {".venv", "tests", "node_modules", "bench"} or path == RULES:
+            continue
+        if path.name.startswith("test_") or path.name == "conftest.py":
+            continue
+        yield path
+
+
+def _rule_functions() -> dict[str, list[ast.FunctionDef]]:
+    """The functions of deals/rules.py by the name production calls them with: a module-level
+    function or a method by its own name; a dataclass hook (`__post_init__`) by its class's
+    name, since it runs whenever the class is built."""
+    tree = ast.parse(RULES.read_text())
+    found: dict[str, list[ast.FunctionDef]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            found.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    name = node.name if item.name.startswith("__") else item.name
+                    found.setdefault(name, []).append(item)
+    return found
+
+
+def test_every_rule_has_a_production_caller() -> None:
+    """A rule production never calls proves nothing when tested: each function of
+    deals/rules.py is called by production code, directly or through another rule that is."""
+    functions = _rule_functions()
+    production = "\n".join(path.read_text() for path in _production_sources())
+    reached = {name for name in functions if re.search(rf"\b{name}\b", production)}
+    calls = {
+        name: {
+            n.id if isinstance(n, ast.Name) else n.attr
+            for node in nodes
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name | ast.Attribute)
+        }
+        & set(functions)
+        for name, nodes in functions.items()
+    }
+    frontier = list(reached)
+    while frontier:
+        for callee in calls[frontier.pop()] - reached:
+            reached.add(callee)
+            frontier.append(callee)
+    only_tests = sorted(set(functions) - reached)
+    assert only_tests == [], f"called only by tests: {only_tests}"
+
+
+def test_the_domain_rule_has_one_home() -> None:
+    definitions = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _production_sources()
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*def normali[sz]e_domain\b", line)
+    ]
+    assert definitions == ["partnerportal/core/rules.py:def normalise_domain(raw: str) -> str:"]
+
+
+@pytest.mark.parametrize("model", [QuoteLine, PurchasedLine, SoldAssociation])
+def test_money_input_bounds_are_what_the_deal_columns_hold(model: Any) -> None:
+    field = model._meta.get_field("mrr" if model is not SoldAssociation else "mrr_at_close")
+    assert (field.max_digits, field.decimal_places) == (MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES)
+    assert inputs.MONEY_MAX == MONEY_MAX == Decimal("999999999999.99")
+
+
+# --- The API schema: deals request bodies, field by field -----------------------------------
+
+
+def _is_deals_path(path: str) -> bool:
+    concrete = re.sub(r"\{(\w+)\}", lambda m: "t" if m.group(1) == "token" else "1", path)
+    try:
+        match = resolve(concrete)
+    except Resolver404:
+        return False
+    return getattr(match.func, "view_class", match.func).__module__ == "deals.api.views"
+
+
+def _untyped(
+    node: dict[str, Any], where: str, components: dict[str, Any], seen: frozenset[str]
+) -> Iterator[str]:
+    """Every place in a request body schema without a type, or unbounded: an untyped value
+    (a JSONField), an object whose fields are not described, a list of untyped items, free
+    text with no maximum length, a number with no maximum."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _untyped(components[name], where, components, seen | {name})
+        return
+    for combinator in ("allOf", "oneOf", "anyOf"):
+        if combinator in node:
+            for part in node[combinator]:
+                yield from _untyped(part, where, components, seen)
+            return
+    if "enum" in node:
+        return
+    kind = node.get("type")
+    if kind is None:
+        yield f"{where}: no type"
+    elif kind == "object":
+        if not node.get("properties"):
+            yield f"{where}: an object whose fields are not described"
+        for name, child in (node.get("properties") or {}).items():
+            yield from _untyped(child, f"{where}.{name}", components, seen)
+    elif kind == "array":
+        yield from _untyped(node.get("items") or {}, f"{where}[]", components, seen)
+    elif kind == "string" and node.get("format") not in {"date", "decimal"}:
+        if "maxLength" not in node:
+            yield f"{where}: free text with no maximum length"
+    elif kind == "string" and node.get("format") == "decimal" and "pattern" not in node:
+        yield f"{where}: a decimal with no bound on its digits"
+    elif kind in {"integer", "number"} and "maximum" not in node:
+        yield f"{where}: a number with no maximum"
+
+
+@pytest.mark.django_db
+def test_every_deals_request_body_is_described_field_by_field() -> None:
+    schema = api_as(None).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    bodies = {
+        f"{method.upper()} {path}": operation["requestBody"]["content"]["application/json"]
+        for path, operations in schema["paths"].items()
+        if _is_deals_path(path)
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    # The walk covers the quote and the close, nested lines included.
+    assert {"PUT /api/v1/deals/{id}/quote/", "POST /api/v1/deals/{id}/close/"} <= set(bodies)
+    quote = components[bodies["PUT /api/v1/deals/{id}/quote/"]["schema"]["$ref"].rsplit("/")[-1]]
+    line = components[quote["properties"]["lines"]["items"]["$ref"].rsplit("/")[-1]]
+    assert {"product_line", "edition", "seats", "mrr", "currency"} <= set(line["properties"])
+    problems = [
+        problem
+        for where, body in sorted(bodies.items())
+        for problem in _untyped(body["schema"], where, components, frozenset())
+    ]
+    assert problems == []
+
+
+def test_the_schema_walk_finds_untyped_and_unbounded_fields() -> None:
+    body = {
+        "type": "object",
+        "properties": {
+            "lines": {"type": "array", "items": {}},
+            "data": {"type": "object"},
+            "name": {"type": "string"},
+            "seats": {"type": "integer", "minimum": 0},
+        },
+    }
+    assert list(_untyped(body, "POST /x/", {}, frozenset())) == [
+        "POST /x/.lines[]: no type",
+        "POST /x/.data: an object whose fields are not described",
+        "POST /x/.name: free text with no maximum length",
+        "POST /x/.seats: a number with no maximum",
+    ]
+
+
+# --- Split by audience ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("package", ["services", "views"])
+def test_services_and_views_stay_split_by_audience(package: str) -> None:
+    modules = sorted((ROOT / "deals" / package).glob("*.py"))
+    assert {m.stem for m in modules} >= {"__init__", "_common", "partner", "staff", "customer"}
+    too_long = {m.name: n for m in modules if (n := len(m.read_text().splitlines())) > 600}
+    assert too_long == {}

@@ -1,0 +1,54 @@
+"""What the deal pages share: submitting a form to a service, paging, the POI link to show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms as django_forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+
+from partnerportal.core.errors import InvalidInput, StateConflict
+
+from .. import services
+from ..forms import apply_errors
+from ..models import Poi
+
+PAGE_SIZE = 25
+
+_T = TypeVar("_T")
+
+
+def submit(
+    form: django_forms.BaseForm,
+    action: Callable[[dict[str, Any]], _T],
+    *,
+    on_error: Callable[[InvalidInput], None] | None = None,
+) -> tuple[_T | None, str]:
+    """Run `action(form.cleaned_data)` if the form is valid: (its result, "") on success.
+    Otherwise the result is None (the services called this way never return None): an
+    InvalidInput goes onto the form (`apply_errors`, or `on_error` when the keys need
+    mapping) and a StateConflict comes back as the message to show with the page."""
+    if form.is_valid():
+        try:
+            return action(form.cleaned_data), ""
+        except InvalidInput as exc:
+            if on_error is None:
+                apply_errors(form, exc)
+            else:
+                on_error(exc)
+        except StateConflict as exc:
+            return None, exc.message
+    return None, ""
+
+
+def page_of(request: HttpRequest, items: Any, param: str = "page") -> Any:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+
+
+def poi_link(poi: Poi | None) -> str:
+    """The link to send the customer, while it can still be answered."""
+    if poi is None or poi.status != Poi.Status.PENDING or services.poi_link_problem(poi):
+        return ""
+    return services.poi_url(poi)

@@ -1,0 +1,318 @@
+"""Partner pages: "My deals" (registrations and the registration form) and one registration
+(its POI, invitation, referral, acknowledgement and questions to answer).
+
+A partner page shows the partner's own registration only: never a deal id, another partner,
+or anything that differs when others are on the same deal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from partnerportal.core import access
+from partnerportal.core.access import acting_user
+from partnerportal.core.errors import Forbidden, StateConflict
+from partnerportal.core.models import Organisation, User
+
+from .. import presenters, rules, selectors, services
+from ..forms import AcknowledgeForm, AnswerForm, AskForm, CustomerForm, ManualPoiForm, ReferralForm
+from ..models import Inquiry, Poi, Registration
+from ..permissions import DealAction
+from ._common import page_of, poi_link, submit
+
+
+@dataclass
+class PartnerRow:
+    registration: Registration
+    status: str
+    poi: Poi | None
+    awaiting_answer: int
+    overdue: int
+    outcome: str  # words, "" while the deal is open
+    credited: bool
+
+
+@dataclass
+class InquiryRow:
+    inquiry: Inquiry
+    overdue: bool
+    form: AnswerForm | AskForm | None = None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_deals(request: HttpRequest) -> HttpResponse:
+    """A partner's registrations and the form to register a new deal."""
+    user = acting_user(request)
+    if not access.can(user, DealAction.REGISTER):
+        if request.method == "GET" and access.can(user, DealAction.VIEW):
+            return redirect("deals-workspace")
+        raise Forbidden("Only partner users register deals.")
+    countries = selectors.country_choices()
+    if request.method == "POST":
+        form = CustomerForm(request.POST, countries=countries)
+        registration, conflict = submit(
+            form, lambda data: services.registration_create(actor=user, **data)
+        )
+        if registration is not None:
+            messages.success(
+                request,
+                f"Deal registered on {registration.registered_domain}. The growth specialist "
+                "of the customer's territory will approve or reject it.",
+            )
+            return redirect("deals-registration", pk=registration.pk)
+        return _my_deals_page(request, user, form, error=conflict, status=400)
+    return _my_deals_page(request, user, CustomerForm(countries=countries))
+
+
+def _outcome_words(registration: Registration) -> str:
+    outcome = presenters.partner_outcome(registration)
+    return presenters.OUTCOME_WORDS[outcome] if outcome else ""
+
+
+def _my_deals_page(
+    request: HttpRequest, user: User, form: CustomerForm, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    page = page_of(request, selectors.partner_registrations(user))
+    rows = []
+    for registration in page.object_list:
+        open_inquiries = [i for i in registration.inquiries.all() if i.answered_at is None]
+        rows.append(
+            PartnerRow(
+                registration=registration,
+                status=presenters.registration_status_words(registration, now),
+                poi=selectors.choose_current_poi(registration.pois.all()),
+                awaiting_answer=len(open_inquiries),
+                overdue=sum(1 for i in open_inquiries if i.overdue(now)),
+                outcome=_outcome_words(registration),
+                credited=presenters.partner_outcome(registration) is presenters.Outcome.CREDITED,
+            )
+        )
+    return render(
+        request,
+        "deals/my_deals.html",
+        {
+            "page": page,
+            "rows": rows,
+            "form": form,
+            "organisation": user.organisation,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def registration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    registration = selectors.get_registration(user, pk)
+    if not user.is_partner_user:
+        # Staff work on the deal page, where every partner on the deal is listed.
+        url = reverse("deals-deal", kwargs={"pk": registration.deal_id})
+        return redirect(f"{url}#registration-{registration.pk}")
+    return _registration_page(request, registration)
+
+
+def _quote_line_choices(registration: Registration) -> list[tuple[str, str]]:
+    quote = selectors.current_quote(registration.deal)
+    return [
+        (line.product_line_id, line.product_line.name)
+        for line in (quote.lines.all() if quote else [])
+    ]
+
+
+def _is_provider(registration: Registration) -> bool:
+    return registration.organisation.kind == Organisation.Kind.PROVIDER
+
+
+def _registration_page(
+    request: HttpRequest,
+    registration: Registration,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    overrides = overrides or {}
+    now = timezone.now()
+    deal = registration.deal
+    pois = selectors.registration_pois(registration)
+    poi = selectors.choose_current_poi(pois)
+    link = poi_link(poi)
+    can_accept = selectors.acceptance_refusal(registration, now=now) is None
+    can_manual_poi = selectors.manual_poi_refusal(
+        registration
+    ) is None and rules.manual_poi_allowed(current_poi_status=poi.status if poi else None)
+    answer_forms: Mapping[int, AnswerForm] = overrides.get("answer_forms", {})
+    inquiries = [
+        InquiryRow(
+            inquiry=inquiry,
+            overdue=inquiry.overdue(now),
+            form=(answer_forms.get(inquiry.pk) or AnswerForm(auto_id=f"id_inquiry{inquiry.pk}_%s"))
+            if inquiry.answered_at is None
+            else None,
+        )
+        for inquiry in selectors.registration_inquiries(registration)
+    ]
+    context = {
+        "registration": registration,
+        "deal": deal,
+        "status_words": presenters.registration_status_words(registration, now),
+        "outcome": _outcome_words(registration),
+        "credited": presenters.partner_outcome(registration) is presenters.Outcome.CREDITED,
+        "next_step": presenters.next_step(
+            registration, poi=poi, poi_link=link, can_accept=can_accept
+        ),
+        "poi": poi,
+        "poi_link": link,
+        "poi_lines": [rules.product_line_label(code) for code in poi.product_lines] if poi else [],
+        "earlier_pois": [p for p in pois if p is not poi],
+        "can_accept": can_accept,
+        "can_manual_poi": can_manual_poi,
+        "can_refer": selectors.referral_refusal(registration) is None,
+        "can_acknowledge": selectors.acknowledgement_refusal(registration) is None,
+        "manual_poi_form": overrides.get("manual_poi_form")
+        or (
+            ManualPoiForm(
+                quote_lines=_quote_line_choices(registration),
+                is_provider=_is_provider(registration),
+            )
+            if can_manual_poi
+            else None
+        ),
+        "referral_form": overrides.get("referral_form") or ReferralForm(),
+        "acknowledge_form": overrides.get("acknowledge_form") or AcknowledgeForm(),
+        "inquiries": inquiries,
+        "referred": selectors.referred_partner_ids(registration),
+        "error": error,
+    }
+    return render(request, "deals/registration.html", context, status=status)
+
+
+def _own_registration(request: HttpRequest, pk: int) -> tuple[User, Registration]:
+    """The caller's registration (404 for anyone else's), for a partner action (403 for staff
+    who can see it)."""
+    user = acting_user(request)
+    registration = selectors.get_registration(user, pk)
+    access.require(user, DealAction.REGISTER, registration.organisation)
+    return user, registration
+
+
+@login_required
+@require_POST
+def registration_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    user, registration = _own_registration(request, pk)
+    try:
+        services.invitation_accept(actor=user, registration=registration)
+    except StateConflict as exc:
+        return _registration_page(request, registration, error=exc.message, status=400)
+    messages.success(request, "Invitation accepted: you are now on this deal.")
+    return redirect("deals-registration", pk=registration.pk)
+
+
+@login_required
+@require_POST
+def registration_poi(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manual POI, after the customer rejected the current one."""
+    user, registration = _own_registration(request, pk)
+    form = ManualPoiForm(
+        request.POST,
+        quote_lines=_quote_line_choices(registration),
+        is_provider=_is_provider(registration),
+    )
+    poi, conflict = submit(
+        form,
+        lambda data: services.manual_poi_create(
+            actor=user,
+            registration=registration,
+            product_lines=data["lines"],
+            provides_onboarding=data["provides_onboarding"],
+        ),
+    )
+    if poi is not None:
+        messages.success(
+            request,
+            "New proof-of-involvement link created: copy it and send it to the customer.",
+        )
+        return redirect("deals-registration", pk=registration.pk)
+    return _registration_page(
+        request, registration, overrides={"manual_poi_form": form}, error=conflict, status=400
+    )
+
+
+@login_required
+@require_POST
+def registration_referral(request: HttpRequest, pk: int) -> HttpResponse:
+    user, registration = _own_registration(request, pk)
+    form = ReferralForm(request.POST)
+    referred, conflict = submit(
+        form,
+        lambda data: services.referral_create(
+            actor=user, registration=registration, partner_id=data["partner"]
+        ),
+    )
+    if referred is not None:
+        messages.success(
+            request,
+            f"Referral recorded. Partner #{form.cleaned_data['partner']} must now acknowledge "
+            "in its portal that it is the secondary partner.",
+        )
+        return redirect("deals-registration", pk=registration.pk)
+    return _registration_page(
+        request, registration, overrides={"referral_form": form}, error=conflict, status=400
+    )
+
+
+@login_required
+@require_POST
+def registration_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    user, registration = _own_registration(request, pk)
+    form = AcknowledgeForm(request.POST)
+    acknowledged, conflict = submit(
+        form,
+        lambda data: services.secondary_acknowledge(
+            actor=user, registration=registration, statement=data["statement"]
+        ),
+    )
+    if acknowledged is not None:
+        messages.success(request, "Acknowledgement recorded: you are on this deal.")
+        return redirect("deals-registration", pk=registration.pk)
+    return _registration_page(
+        request, registration, overrides={"acknowledge_form": form}, error=conflict, status=400
+    )
+
+
+@login_required
+@require_POST
+def inquiry_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    inquiry = selectors.get_inquiry(user, pk)
+    access.require(user, DealAction.REGISTER, inquiry.registration.organisation)
+    registration = selectors.get_registration(user, inquiry.registration_id)
+    form = AnswerForm(request.POST, auto_id=f"id_inquiry{inquiry.pk}_%s")
+    answered, conflict = submit(
+        form,
+        lambda data: services.inquiry_answer(actor=user, inquiry=inquiry, answer=data["answer"]),
+    )
+    if answered is not None:
+        messages.success(request, "Answer sent to the growth specialist.")
+        return redirect("deals-registration", pk=registration.pk)
+    return _registration_page(
+        request,
+        registration,
+        overrides={"answer_forms": {inquiry.pk: form}},
+        error=conflict,
+        status=400,
+    )
