@@ -9,6 +9,7 @@ queries."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -104,6 +105,14 @@ class InviteForm(forms.Form):
         self.fields["partner"].choices = [("", "Choose a partner"), *partners]  # type: ignore[attr-defined]
 
 
+def _date_bounds(field: forms.Field, earliest: date | None, latest: date | None) -> None:
+    """The browser's date picker offers only plausible dates (the service still decides)."""
+    if earliest is not None:
+        field.widget.attrs["min"] = earliest.isoformat()
+    if latest is not None:
+        field.widget.attrs["max"] = latest.isoformat()
+
+
 class QuoteForm(forms.Form):
     expected_close_date = forms.DateField(
         label="Expected close date",
@@ -111,6 +120,12 @@ class QuoteForm(forms.Form):
         help_text="POI links expire at the end of this day. Blank: keep it (or end of month).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def __init__(
+        self, *args: Any, earliest: date | None = None, latest: date | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _date_bounds(self.fields["expected_close_date"], earliest, latest)
 
 
 class QuoteLineForm(forms.Form):
@@ -190,7 +205,8 @@ QuoteLineFormSet = forms.formset_factory(
 
 
 class CloseForm(forms.Form):
-    """Close as won: the purchase, one checkbox and MRR per line of the current quote."""
+    """Close as won: the purchase, one checkbox and MRR per line of the current quote. The page
+    first shows what Best Partner Wins would decide (a dry run), then asks to confirm."""
 
     purchase_domain = forms.CharField(label="Purchase domain", max_length=inputs.DOMAIN_MAX)
     close_date = forms.DateField(label="Close date", widget=forms.DateInput(attrs={"type": "date"}))
@@ -200,16 +216,26 @@ class CloseForm(forms.Form):
         coerce=int,
         empty_value=None,
     )
+    domain_mismatch_reason = forms.CharField(
+        label="Why the customer bought on another domain (only if it did)",
+        required=False,
+        max_length=inputs.DOMAIN_MISMATCH_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded with the close, e.g. the customer bought through its parent company.",
+    )
 
     def __init__(
         self,
         *args: Any,
         quote_lines: Iterable[tuple[str, str, Decimal]],
         partners: Choices,
+        earliest: date | None = None,
+        latest: date | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["onboarding_partner"].choices = [("", "None / the vendor"), *partners]  # type: ignore[attr-defined]
+        _date_bounds(self.fields["close_date"], earliest, latest)
         self.line_codes: list[str] = []
         for code, label, mrr in quote_lines:
             self.line_codes.append(code)
@@ -287,12 +313,23 @@ class ManualPoiForm(forms.Form):
             field.help_text = "Solutions providers cannot waive the vendor's onboarding."
 
 
+class DirectorySearchForm(forms.Form):
+    """A partner looked up by name in the public partner directory, to refer it."""
+
+    q = forms.CharField(
+        label="Partner name",
+        min_length=inputs.DIRECTORY_QUERY_MIN,
+        max_length=inputs.DIRECTORY_QUERY_MAX,
+        help_text="As listed in the partner directory.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class ReferralForm(forms.Form):
+    """The partner chosen in the directory: its reference, confirmed on the page that names it."""
+
     partner = forms.IntegerField(
-        label="Partner id to refer",
-        min_value=1,
-        max_value=inputs.ID_MAX,
-        help_text="Ask the partner: each partner sees its own id on its My deals page.",
+        label="Partner to refer", min_value=1, max_value=inputs.ID_MAX, widget=forms.HiddenInput
     )
 
 

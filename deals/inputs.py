@@ -50,6 +50,14 @@ NOTE_MAX: Final = 2_000  # a GS's decision note
 STATEMENT_MAX: Final = 4_000  # a secondary partner's acknowledgement
 REASON_MAX: Final = 4_000  # a partner-ops tie decision
 QUESTION_MAX: Final = 10_000  # GS inquiries and partner answers
+DOMAIN_MISMATCH_REASON_MAX: Final = 2_000  # why a close is on a domain not registered
+DIRECTORY_QUERY_MAX: Final = 100  # a partner name searched in the directory
+DIRECTORY_QUERY_MIN: Final = 2
+DIRECTORY_RESULTS_MAX: Final = 20
+
+# How far ahead an expected close date may lie (POI links expire at the end of it). The
+# setting `PORTAL_EXPECTED_CLOSE_HORIZON_DAYS` overrides it (`deals.services`).
+EXPECTED_CLOSE_HORIZON_DAYS: Final = 730
 MANUAL_POI_LINES_MAX: Final = 50  # more than there are product lines
 QUOTE_LINES_MAX: Final = 50
 

@@ -9,7 +9,8 @@ Invariants backed by the database, not only by services:
   the first gives "one partner cannot hold two open deals on one domain";
 - one partner per customer per product line (`association_one_per_customer_line`);
 - one live (pending or approved) POI per registration (`poi_one_live_per_registration`);
-- quote versions numbered once per deal; a deal has at most one winner (a single column).
+- quote versions numbered once per deal; a deal has at most one winner (a single column);
+- a sourcing registration refers a partner once (`referral_once_per_partner`).
 """
 
 from __future__ import annotations
@@ -219,6 +220,34 @@ class Registration(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class Referral(models.Model):
+    """A sourcing partner's referral of a partner listed in the public directory to its deal
+    (SPEC 6, step 3), as the sourcing partner made it. Its page lists these, so what it sees
+    of its referrals never depends on the referred partner's own state on the deal (already
+    there, referred by someone else, or not). The referred partner's registration carries the
+    link that Best Partner Wins reads (`Registration.referred_by`)."""
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["registration_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "organisation"], name="referral_once_per_partner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral of {self.organisation_id} by registration {self.registration_id}"
 
 
 class QuoteVersion(models.Model):

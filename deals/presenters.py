@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from .models import Deal, Poi, Registration
 from .rules import INVITATION_TTL, PoiLinkProblem, Rule, invitation_lapsed
+
+if TYPE_CHECKING:
+    from .services import ClosePlan
 
 # One phrase per rule code. Where each shows: the BPW step that decided a close (deal page,
 # "Rule that decided"); why a registration was not a candidate (after the partner's name);
@@ -59,6 +63,14 @@ RULE_WORDS: Mapping[Rule, str] = {
     # Registrations, discounts.
     Rule.DUPLICATE_REGISTRATION: "one open deal per partner and customer domain",
     Rule.DISCOUNT_NOT_APPROVED: "a discount needs the vendor's written approval",
+    # Plausible dates, a deliberate close.
+    Rule.EXPECTED_CLOSE_IN_PAST: "an expected close date is today or later",
+    Rule.EXPECTED_CLOSE_BEYOND_HORIZON: "an expected close date lies within the planning horizon",
+    Rule.CLOSE_DATE_IN_FUTURE: "a sale is closed on a date that has come",
+    Rule.CLOSE_DATE_BEFORE_OPENING: "a sale is closed on or after the day the deal opened",
+    Rule.PURCHASE_DOMAIN_NOT_REGISTERED: (
+        "the purchase domain is one registered on the deal, or confirmed with a reason"
+    ),
 }
 
 
@@ -74,6 +86,50 @@ def refused_by(code: str) -> str:
     """What a form says after a refused rule's message: its words, then its code (staff and
     partners quote the code to support)."""
     return f"(rule: {rule_words(code)}; {code})"
+
+
+# --- The close, before it is confirmed -------------------------------------------------------
+
+
+def close_preview(
+    plan: ClosePlan,
+    by_id: Mapping[int, Registration],
+    *,
+    fingerprint: str,
+    changed: bool,
+) -> dict[str, Any]:
+    """The dry run in words, as the deal page shows it before the confirmation."""
+    resolution = plan.resolution
+
+    def name(rid: int) -> str:
+        registration = by_id.get(rid)
+        return registration.organisation.name if registration else f"registration #{rid}"
+
+    return {
+        "fingerprint": fingerprint,
+        "changed": changed,
+        "rule": str(resolution.rule),
+        "rule_words": rule_words(resolution.rule),
+        "winner": name(resolution.winner) if resolution.winner else "",
+        "awaiting": resolution.rule == Rule.AWAITING_DECISION,
+        "explanation": resolution.explanation,
+        "tied": [name(rid) for rid in resolution.tied],
+        "excluded": [(name(rid), str(rule), rule_words(rule)) for rid, rule in resolution.excluded],
+        "purchase_domain": plan.purchase_domain,
+        "close_date": plan.close_date,
+        "domain_registered": plan.domain_registered,
+        "domain_mismatch_reason": plan.domain_mismatch_reason,
+        "lines": [
+            (
+                line.product_line.name,
+                line.mrr,
+                line.currency.code,
+                verdict.credited,
+                rule_words(verdict.rule),
+            )
+            for line, verdict in zip(plan.lines, plan.eligibility.lines, strict=True)
+        ],
+    }
 
 
 # --- POI links -------------------------------------------------------------------------------
@@ -104,15 +160,19 @@ POI_LINK_WORDS: Mapping[PoiLinkProblem, str] = {
 
 class Outcome(StrEnum):
     """What a partner may know of a closed deal: its own credit, nothing about why or who
-    else. A tie awaiting ops reads like any close without credit to this partner."""
+    else. A partner among those tied is told the credit awaits a decision, in words a lone
+    partner could read too (no count, no name); a partner the decision cannot credit reads the
+    same as after any close without credit to it."""
 
     CREDITED = "credited"
     NOT_CREDITED = "not_credited"
+    AWAITING_DECISION = "awaiting_decision"
 
 
 OUTCOME_WORDS: Mapping[Outcome, str] = {
     Outcome.CREDITED: "Credited to you",
     Outcome.NOT_CREDITED: "No credit to you",
+    Outcome.AWAITING_DECISION: "Awaiting a decision",
 }
 
 
@@ -120,6 +180,10 @@ def partner_outcome(registration: Registration) -> Outcome | None:
     deal = registration.deal
     if deal.status == Deal.Status.OPEN:
         return None
+    if deal.status == Deal.Status.AWAITING_DECISION:
+        tied = (deal.resolution_detail or {}).get("tied", [])
+        # Only a tied partner can still be credited; for any other the close is final.
+        return Outcome.AWAITING_DECISION if registration.pk in tied else Outcome.NOT_CREDITED
     return Outcome.CREDITED if deal.winner_id == registration.pk else Outcome.NOT_CREDITED
 
 
@@ -154,6 +218,11 @@ def next_step(
         return (
             f"The deal closed{closed} and you are credited with it: the products you sold are "
             "now associated with your organisation."
+        )
+    if outcome is Outcome.AWAITING_DECISION:
+        return (
+            "The deal is closed and the vendor's partner team is reviewing who is credited "
+            "with it. The outcome will show here once they have decided."
         )
     if outcome is Outcome.NOT_CREDITED:
         return "The deal is closed. No credit is recorded for you on it."

@@ -96,6 +96,12 @@ class Rule(StrEnum):
     # Registrations, discounts.
     DUPLICATE_REGISTRATION = "duplicate_registration"
     DISCOUNT_NOT_APPROVED = "discount_not_approved"
+    # Plausible dates and a deliberate close (issue 10).
+    EXPECTED_CLOSE_IN_PAST = "expected_close_in_past"
+    EXPECTED_CLOSE_BEYOND_HORIZON = "expected_close_beyond_horizon"
+    CLOSE_DATE_IN_FUTURE = "close_date_in_future"
+    CLOSE_DATE_BEFORE_OPENING = "close_date_before_opening"
+    PURCHASE_DOMAIN_NOT_REGISTERED = "purchase_domain_not_registered"
 
 
 HUBS: frozenset[str] = frozenset(
@@ -433,6 +439,80 @@ def check_manual_poi(
             f"A POI lists product lines of the quote only (not on the quote: {listed}).",
             rule=Rule.POI_LINES_NOT_ON_QUOTE,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Plausible dates: the expected close of a quote, the close date of a sale (issue 10)
+# --------------------------------------------------------------------------------------------
+
+
+def check_expected_close_date(*, expected: date, today: date, horizon_days: int) -> None:
+    """Refuse an expected close date in the past or more than `horizon_days` ahead: POI links
+    expire at the end of it, so a date years away makes links that never expire."""
+    if horizon_days < 0:
+        raise ValueError("a horizon cannot be negative")
+    if expected < today:
+        raise InvalidInput(
+            "The expected close date is in the past.", rule=Rule.EXPECTED_CLOSE_IN_PAST
+        )
+    latest = today + timedelta(days=horizon_days)
+    if expected > latest:
+        raise InvalidInput(
+            f"The expected close date is more than {horizon_days} days away: choose a date on "
+            f"or before {latest:%d %b %Y}. Proof-of-involvement links expire on it.",
+            rule=Rule.EXPECTED_CLOSE_BEYOND_HORIZON,
+        )
+
+
+def check_close_date(*, close_date: date, opened_on: date, today: date) -> None:
+    """Refuse a close dated in the future or before the deal opened: a sale is recorded on
+    the day it happened, which lies within the deal's life."""
+    if close_date > today:
+        raise InvalidInput(
+            "A deal cannot be closed on a future date.", rule=Rule.CLOSE_DATE_IN_FUTURE
+        )
+    if close_date < opened_on:
+        raise InvalidInput(
+            f"The close date is before the deal opened on {opened_on:%d %b %Y}: check the "
+            "date of the sale.",
+            rule=Rule.CLOSE_DATE_BEFORE_OPENING,
+        )
+
+
+def purchase_domain_registered(*, purchase_domain: str, registered_domains: Iterable[str]) -> bool:
+    """Return whether the purchase domain is a domain registered on the deal (both normalised,
+    so `www.Acme.com` is `acme.com`)."""
+    registered = {normalise_domain(domain) for domain in registered_domains}
+    return normalise_domain(purchase_domain) in registered
+
+
+def check_purchase_domain(
+    *, purchase_domain: str, registered_domains: Collection[str], reason: str
+) -> None:
+    """Refuse a purchase on a domain not registered on the deal unless the close confirms it
+    with a reason (e.g. the customer bought through its parent company's domain). Errors name
+    the purchase domain and the reason to give."""
+    if reason.strip() or purchase_domain_registered(
+        purchase_domain=purchase_domain, registered_domains=registered_domains
+    ):
+        return
+    registered = ", ".join(sorted({normalise_domain(d) for d in registered_domains})) or "none"
+    domain = normalise_domain(purchase_domain)
+    message = (
+        f"{domain} is not a domain registered on this deal ({registered}). Correct it, or "
+        "confirm it with the reason the customer bought on another domain."
+    )
+    raise InvalidInput(
+        message,
+        rule=Rule.PURCHASE_DOMAIN_NOT_REGISTERED,
+        errors={
+            "purchase_domain": [message],
+            "domain_mismatch_reason": [
+                "Say why the customer bought on a domain not registered on the deal: the "
+                "reason is recorded with the close."
+            ],
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------

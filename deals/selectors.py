@@ -25,6 +25,7 @@ from partnerportal.core.models import (
     Currency,
     Customer,
     Edition,
+    Organisation,
     ProductLine,
     Role,
     User,
@@ -37,6 +38,7 @@ from .models import (
     Motion,
     Poi,
     QuoteVersion,
+    Referral,
     Registration,
     SoldAssociation,
     Territory,
@@ -148,10 +150,11 @@ def pending_pois(quote: QuoteVersion) -> QuerySet[Poi]:
 
 
 def registration_list(user: User) -> QuerySet[Registration]:
-    """The registrations the caller sees, newest first, with their POIs (the API's list)."""
+    """The registrations the caller sees, newest first, with their POIs and deals (the API's
+    list: a registration's outcome reads its deal)."""
     return (
         visible_registrations(user)
-        .select_related("organisation")
+        .select_related("organisation", "deal")
         .prefetch_related("pois__quote")
         .order_by("-created_at", "-id")
     )
@@ -288,13 +291,37 @@ def awaiting_decision_count(user: User) -> int:
     return visible_deals(user).filter(status=Deal.Status.AWAITING_DECISION).count()
 
 
-def referred_partner_ids(registration: Registration) -> list[int]:
-    """The partners a sourcing registration referred, in order."""
-    if registration.motion != Motion.PARTNER_SOURCED:
-        return []
-    return list(
-        registration.referrals.order_by("created_at").values_list("organisation_id", flat=True)
-    )
+def referrals_made(registration: Registration) -> list[Referral]:
+    """The partners a sourcing registration referred, in order, as it referred them."""
+    return list(registration.referrals_made.select_related("organisation").order_by("created_at"))
+
+
+# --- The public partner directory (SPEC 6, step 3; issue 10) --------------------------------
+# Every organisation of the program is listed in the public Solutions Directory (a benefit of
+# every tier and of providers, `seeds/004`) while it is in the program: not suspended, not
+# terminated. A listing is public, so this is a deliberate cross-tenant read: it returns a
+# name, a kind and a country, never anything about deals. It never depends on a deal, so it
+# cannot tell a partner who else is on one.
+
+_UNLISTED = (Organisation.Standing.SUSPENDED, Organisation.Standing.TERMINATED)
+
+
+def _directory() -> QuerySet[Organisation]:
+    return Organisation.objects.exclude(standing__in=_UNLISTED)  # public: see above
+
+
+def directory_search(query: str, *, exclude: int | None, limit: int) -> list[Organisation]:
+    """Listed organisations whose name contains `query` (case-insensitive), by name."""
+    found = _directory().filter(name__icontains=query.strip()).select_related("country")
+    if exclude is not None:
+        found = found.exclude(pk=exclude)
+    return list(found.order_by("name", "pk")[:limit])
+
+
+def listed_partner(pk: int) -> Organisation | None:
+    """The organisation `pk` if it is listed in the directory; None when it is not, or does
+    not exist (the two are never told apart)."""
+    return _directory().select_related("country").filter(pk=pk).first()
 
 
 # --- Reference data (the same for everyone) --------------------------------------------------

@@ -9,12 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partnerportal.core.api.fields import IdField, MoneyField, SeatsField
 from partnerportal.core.models import Segment
 
-from .. import inputs, selectors, services
+from .. import inputs, presenters, selectors, services
 from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
 from ..models import Deal, Inquiry, Poi, QuoteLine, QuoteVersion, Registration, SoldAssociation
 
@@ -41,6 +42,12 @@ class RegistrationOut(serializers.ModelSerializer):
     partner = serializers.IntegerField(source="organisation_id")
     referred = serializers.SerializerMethodField()
     acknowledged_secondary = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField(
+        help_text=(
+            "Null while the deal is open; then `credited`, `not_credited`, or "
+            "`awaiting_decision` while partner ops decide who among the tied is credited."
+        )
+    )
 
     class Meta:
         model = Registration
@@ -54,6 +61,7 @@ class RegistrationOut(serializers.ModelSerializer):
             "expires_at",
             "referred",
             "acknowledged_secondary",
+            "outcome",
         ]
 
     def get_referred(self, registration: Registration) -> bool:
@@ -61,6 +69,13 @@ class RegistrationOut(serializers.ModelSerializer):
 
     def get_acknowledged_secondary(self, registration: Registration) -> bool:
         return registration.acknowledged_secondary_at is not None
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=[o.value for o in presenters.Outcome], allow_null=True)
+    )
+    def get_outcome(self, registration: Registration) -> str | None:
+        outcome = presenters.partner_outcome(registration)
+        return outcome.value if outcome else None
 
 
 class StaffRegistrationOut(RegistrationOut):
@@ -203,7 +218,9 @@ class ExclusionOut(serializers.Serializer):
     rule = serializers.CharField()
 
 
-class ResolutionOut(serializers.Serializer):
+class DecisionOut(serializers.Serializer):
+    """What Best Partner Wins decided (or would decide: the close preview)."""
+
     rule = serializers.CharField()
     winner = serializers.IntegerField(allow_null=True)
     winner_partner = serializers.IntegerField(allow_null=True)
@@ -211,6 +228,9 @@ class ResolutionOut(serializers.Serializer):
     candidates = serializers.ListField(child=serializers.IntegerField())
     tied = serializers.ListField(child=serializers.IntegerField())
     excluded = ExclusionOut(many=True)
+
+
+class ResolutionOut(DecisionOut):
     decided_by = serializers.EmailField(allow_null=True)
     decision_reason = serializers.CharField(allow_blank=True)
 
@@ -301,7 +321,13 @@ class PoiDecisionIn(serializers.Serializer):
 
 
 class ReferralIn(serializers.Serializer):
-    partner = IdField(help_text="The id of the partner organisation to refer.")
+    partner = IdField(
+        help_text=(
+            "The id of a partner listed in the public partner directory. The answer is the "
+            "same whatever the id: only a listed partner is referred, and whether a partner "
+            "exists or is already on the deal is never told."
+        )
+    )
 
 
 class AcknowledgeIn(serializers.Serializer):
@@ -323,7 +349,13 @@ class CloseLineIn(serializers.Serializer):
 
 
 class CloseIn(serializers.Serializer):
-    purchase_domain = serializers.CharField(max_length=inputs.DOMAIN_MAX)
+    purchase_domain = serializers.CharField(
+        max_length=inputs.DOMAIN_MAX,
+        help_text=(
+            "A domain registered on the deal (its customer's); another one needs "
+            "`domain_mismatch_reason`."
+        ),
+    )
     close_date = serializers.DateField()
     lines = CloseLineIn(many=True, allow_empty=False, max_length=inputs.QUOTE_LINES_MAX)  # type: ignore[call-arg]
     onboarding_partner = IdField(
@@ -331,6 +363,16 @@ class CloseIn(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="The partner the customer chose for onboarding, if any.",
+    )
+    domain_mismatch_reason = serializers.CharField(
+        max_length=inputs.DOMAIN_MISMATCH_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Why the customer bought on a domain not registered on the deal: required then, "
+            "and recorded in the audit trail with the close."
+        ),
     )
 
     def lines_input(self) -> list[ClosedLineInput]:
@@ -344,6 +386,52 @@ class CloseIn(serializers.Serializer):
             )
             for line in self.validated_data["lines"]
         ]
+
+
+class ClosedLinePreviewOut(serializers.Serializer):
+    product_line = serializers.CharField()
+    credited = serializers.BooleanField()
+    eligibility_rule = serializers.CharField()
+
+
+class ClosePreviewOut(serializers.Serializer):
+    """What `POST /deals/{id}/close/` would record with the same body, written nowhere."""
+
+    purchase_domain = serializers.CharField()
+    close_date = serializers.DateField()
+    domain_registered = serializers.BooleanField()
+    domain_mismatch_reason = serializers.CharField(allow_blank=True)
+    resolution = DecisionOut()
+    lines = ClosedLinePreviewOut(many=True)
+
+
+def close_preview_data(plan: services.ClosePlan) -> dict[str, Any]:
+    resolution = plan.resolution
+    return {
+        "purchase_domain": plan.purchase_domain,
+        "close_date": plan.close_date,
+        "domain_registered": plan.domain_registered,
+        "domain_mismatch_reason": plan.domain_mismatch_reason,
+        "resolution": {
+            "rule": str(resolution.rule),
+            "winner": resolution.winner,
+            "winner_partner": plan.winner_partner,
+            "explanation": resolution.explanation,
+            "candidates": list(resolution.candidates),
+            "tied": list(resolution.tied),
+            "excluded": [
+                {"registration": rid, "rule": str(rule)} for rid, rule in resolution.excluded
+            ],
+        },
+        "lines": [
+            {
+                "product_line": line.product_line,
+                "credited": line.credited,
+                "eligibility_rule": str(line.rule),
+            }
+            for line in plan.eligibility.lines
+        ],
+    }
 
 
 class DecideIn(serializers.Serializer):

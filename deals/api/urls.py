@@ -56,6 +56,11 @@ urlpatterns = [
     ),
     path("deals/<int:pk>/quote/", views.DealQuoteApi.as_view(), name="api-deal-quote"),
     path("deals/<int:pk>/close/", views.DealCloseApi.as_view(), name="api-deal-close"),
+    path(
+        "deals/<int:pk>/close-preview/",
+        views.DealClosePreviewApi.as_view(),
+        name="api-deal-close-preview",
+    ),
     path("deals/<int:pk>/decide/", views.DealDecideApi.as_view(), name="api-deal-decide"),
     path("poi/<str:token>/", views.PoiAnswerApi.as_view(), name="api-poi-answer"),
     path(

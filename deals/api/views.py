@@ -30,6 +30,7 @@ from .serializers import (
     AnswerIn,
     AssociationOut,
     CloseIn,
+    ClosePreviewOut,
     CustomerIn,
     DealOut,
     DecideIn,
@@ -45,6 +46,7 @@ from .serializers import (
     ReferralIn,
     RegistrationOut,
     StaffRegistrationOut,
+    close_preview_data,
 )
 
 _S = TypeVar("_S", bound=serializers.Serializer)
@@ -183,7 +185,15 @@ class RegistrationPoiApi(_RegistrationAction):
 
 
 class RegistrationReferralApi(_RegistrationAction):
-    @extend_schema(request=ReferralIn, responses={201: RegistrationOut})
+    @extend_schema(
+        request=ReferralIn,
+        responses={201: RegistrationOut},
+        description=(
+            "The sourcing partner refers a partner listed in the public directory. The answer "
+            "(201, the sourcing registration) is the same for a listed partner, one already on "
+            "the deal, and an unlisted or unknown id, which refers nobody."
+        ),
+    )
     def post(self, request: Request, pk: int) -> Response:
         registration = self.registration(request, pk)
         registration = services.referral_create(
@@ -285,20 +295,57 @@ class DealQuoteApi(APIView):
 
 
 class DealCloseApi(APIView):
-    @extend_schema(request=CloseIn, responses=DealOut)
+    @extend_schema(
+        request=CloseIn,
+        responses=DealOut,
+        description=(
+            "Close the deal as won; Best Partner Wins decides the credit. Irreversible: "
+            "`POST .../close-preview/` with the same body shows the outcome first. The close "
+            "date lies between the day the deal opened and today; a purchase domain not "
+            "registered on the deal needs `domain_mismatch_reason`."
+        ),
+    )
     def post(self, request: Request, pk: int) -> Response:
         deal = selectors.get_deal(acting_user(request), pk)
         access.require(acting_user(request), DealAction.MANAGE)
         body = _valid(CloseIn, request)
+        data = body.validated_data
         deal = services.deal_close(
             actor=acting_user(request),
             deal=deal,
-            purchase_domain=body.validated_data["purchase_domain"],
-            close_date=body.validated_data["close_date"],
+            purchase_domain=data["purchase_domain"],
+            close_date=data["close_date"],
             lines=body.lines_input(),
-            onboarding_partner=body.validated_data["onboarding_partner"],
+            onboarding_partner=data["onboarding_partner"],
+            domain_mismatch_reason=data["domain_mismatch_reason"],
         )
         return Response(_deal_out(request, deal))
+
+
+class DealClosePreviewApi(APIView):
+    @extend_schema(
+        request=CloseIn,
+        responses=ClosePreviewOut,
+        description=(
+            "A dry run of `POST .../close/` with the same body: the same checks (the same 400s "
+            "and 409s) and the resolution Best Partner Wins would record, with nothing written."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        deal = selectors.get_deal(acting_user(request), pk)
+        access.require(acting_user(request), DealAction.MANAGE)
+        body = _valid(CloseIn, request)
+        data = body.validated_data
+        plan = services.deal_close_preview(
+            actor=acting_user(request),
+            deal=deal,
+            purchase_domain=data["purchase_domain"],
+            close_date=data["close_date"],
+            lines=body.lines_input(),
+            onboarding_partner=data["onboarding_partner"],
+            domain_mismatch_reason=data["domain_mismatch_reason"],
+        )
+        return Response(ClosePreviewOut(close_preview_data(plan)).data)
 
 
 class DealDecideApi(APIView):

@@ -1,6 +1,7 @@
 """Writes of deals (SPEC 5 and 6), by audience: `partner` (registrations, referrals, manual
-POIs, answers), `staff` (growth specialists: requests, invitations, quotes, the close,
-questions), `ops` (tie decisions, territories) and `customer` (the POI link). Each service
+POIs, answers), `staff` (growth specialists: requests, invitations, quotes, the close and its
+dry run, questions), `ops` (tie decisions, territories) and `customer` (the POI link); what
+the close and a tie decision share (Best Partner Wins) is `_closing`. Each service
 checks permission, validates, locks what it changes, writes and audits in one transaction; the
 decisions themselves are the pure functions of `deals.rules`. Services take typed values
 (`deals.inputs`), never request data; they refuse with the `core.errors` family only.
@@ -14,7 +15,8 @@ from __future__ import annotations
 # The typed input the services take, for callers outside the app (they reach deals through
 # its services).
 from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
-from ._common import SECONDARY_ACKNOWLEDGEMENT, PoiLinkError
+from ._closing import ClosePlan
+from ._common import SECONDARY_ACKNOWLEDGEMENT, PoiLinkError, expected_close_horizon_days
 from .customer import POI_SALT, poi_decide, poi_from_token, poi_link_problem, poi_token, poi_url
 from .ops import deal_decide, territory_assign, territory_edit, territory_problems
 from .partner import (
@@ -27,6 +29,7 @@ from .partner import (
 )
 from .staff import (
     deal_close,
+    deal_close_preview,
     deal_create,
     inquiry_ask,
     invitation_create,
@@ -39,13 +42,16 @@ __all__ = [
     "AS_QUOTED",
     "POI_SALT",
     "SECONDARY_ACKNOWLEDGEMENT",
+    "ClosePlan",
     "ClosedLineInput",
     "PoiDecision",
     "PoiLinkError",
     "QuoteLineInput",
     "deal_close",
+    "deal_close_preview",
     "deal_create",
     "deal_decide",
+    "expected_close_horizon_days",
     "inquiry_answer",
     "inquiry_ask",
     "invitation_accept",

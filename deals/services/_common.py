@@ -9,9 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
-from partnerportal.core.access import require
+from partnerportal.core.access import require, visible_organisations
 from partnerportal.core.audit import audit
 from partnerportal.core.errors import DomainError, Forbidden, InvalidInput, StateConflict
 from partnerportal.core.models import Currency, Edition, Organisation, ProductLine, User
@@ -19,7 +20,7 @@ from partnerportal.core.rules import check_money, check_seats
 from partnerportal.core.selectors import versions_in_effect
 
 from .. import presenters, rules
-from ..inputs import DISCOUNT_MAX, QuoteLineInput
+from ..inputs import DISCOUNT_MAX, EXPECTED_CLOSE_HORIZON_DAYS, QuoteLineInput
 from ..models import Deal, Poi, QuoteVersion, Registration, SoldAssociation
 from ..permissions import DealAction
 
@@ -104,13 +105,29 @@ def audit_registration(
     )
 
 
-def partner(pk: int, *, field: str) -> Organisation:
-    """The partner organisation `pk`, named by its id. Deliberately not scoped to the caller:
-    a sourcing partner refers, and a GS invites, a partner it is told the id of."""
-    found = Organisation.objects.filter(pk=pk).first()
+def invitable_partner(actor: User, pk: int, *, field: str) -> Organisation:
+    """The partner organisation `pk` among those the inviting staff member may see (a growth
+    specialist sees every partner, as `GET /partners/` lists them), so an unknown id and an
+    id outside the caller's reach get the same refusal."""
+    found = visible_organisations(actor).filter(pk=pk).first()
     if found is None:
         raise InvalidInput("No such partner.", field=field)
     return found
+
+
+def bounded_text(value: str, *, limit: int, field: str) -> str:
+    """Free text as stored: stripped, and refused beyond its ceiling (the forms and the API
+    bound it first; this guards every other caller)."""
+    text = value.strip()
+    if len(text) > limit:
+        raise InvalidInput(f"Ensure this value has at most {limit} characters.", field=field)
+    return text
+
+
+def expected_close_horizon_days() -> int:
+    """How many days ahead an expected close date may lie: the setting
+    `PORTAL_EXPECTED_CLOSE_HORIZON_DAYS`, else `inputs.EXPECTED_CLOSE_HORIZON_DAYS`."""
+    return int(getattr(settings, "PORTAL_EXPECTED_CLOSE_HORIZON_DAYS", EXPECTED_CLOSE_HORIZON_DAYS))
 
 
 # --- POIs ------------------------------------------------------------------------------------

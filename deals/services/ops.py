@@ -13,10 +13,11 @@ from partnerportal.core.errors import NON_FIELD, InvalidInput, StateConflict
 from partnerportal.core.models import Region, Role, Segment, User
 
 from .. import rules
+from ..inputs import REASON_MAX
 from ..models import Deal, Territory
 from ..permissions import DealAction
-from ._common import lock_deal, now
-from .staff import grant_associations, store_resolution
+from ._closing import grant_associations, store_resolution
+from ._common import bounded_text, lock_deal, now
 
 # --- Ties ------------------------------------------------------------------------------------
 
@@ -25,6 +26,7 @@ from .staff import grant_associations, store_resolution
 def deal_decide(*, actor: User, deal: Deal, registration_id: int, reason: str) -> Deal:
     """Partner ops settle a Best Partner Wins tie, with a reason; the decision is final."""
     require(actor, DealAction.DECIDE)
+    reason = bounded_text(reason, limit=REASON_MAX, field="reason")
     deal = lock_deal(deal)
     if deal.status != Deal.Status.AWAITING_DECISION:
         raise StateConflict("This deal is not awaiting a partner-ops decision.")
@@ -46,7 +48,7 @@ def deal_decide(*, actor: User, deal: Deal, registration_id: int, reason: str) -
     deal.status = Deal.Status.WON
     deal.decided_by = actor
     deal.decided_at = now()
-    deal.decision_reason = reason.strip()
+    deal.decision_reason = reason
     deal.save()
     audit(
         actor=actor,

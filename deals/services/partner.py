@@ -17,17 +17,18 @@ from partnerportal.core.models import Customer, Organisation, User
 from partnerportal.core.services import customer_get_or_create
 
 from .. import rules, selectors
-from ..models import Deal, Inquiry, Motion, Poi, Registration
+from ..inputs import QUESTION_MAX, STATEMENT_MAX
+from ..models import Deal, Inquiry, Motion, Poi, Referral, Registration
 from ..selectors import current_poi, route_growth_specialist
 from ._common import (
     SECONDARY_ACKNOWLEDGEMENT,
     audit_registration,
+    bounded_text,
     create_poi,
     issue_poi_for_current_quote,
     lock_deal,
     lock_registration,
     now,
-    partner,
     refuse,
     require_own,
     require_partner_user,
@@ -68,9 +69,12 @@ def registration_create(
         rules.check_can_register(domain=customer.domain, own_open_registrations_on_domain=own_open)
     except InvalidInput as exc:
         raise exc.on_field("customer_domain") from exc
+    moment = now()  # the process clock (SPEC 11), so a replayed year dates its deals
     if deal is None:
         deal = Deal.objects.create(
-            customer=customer, growth_specialist=route_growth_specialist(customer)
+            customer=customer,
+            growth_specialist=route_growth_specialist(customer),
+            created_at=moment,
         )
         audit(
             actor=actor,
@@ -85,6 +89,8 @@ def registration_create(
         status=Registration.Status.PENDING_APPROVAL,
         registered_domain=customer.domain,
         created_by=actor,
+        created_at=moment,
+        status_changed_at=moment,
     )
     audit_registration(actor=actor, verb="deals.registration.registered", registration=registration)
     return registration
@@ -107,22 +113,43 @@ def invitation_accept(*, actor: User, registration: Registration) -> Registratio
 
 @transaction.atomic
 def referral_create(*, actor: User, registration: Registration, partner_id: int) -> Registration:
-    """The sourcing partner refers a secondary partner to its deal (SPEC 6, step 3). Returns
-    the sourcing registration (the response shape is the same whether or not the referred
-    partner was already on the deal)."""
+    """The sourcing partner refers a secondary partner to its deal (SPEC 6, step 3): one listed
+    in the public partner directory (`selectors.listed_partner`), which it finds by name.
+
+    Returns the sourcing registration, and answers the same whether `partner_id` names a listed
+    partner, one already on the deal, an unlisted one or none: a referral never tells whether a
+    partner exists or is on the deal. Only a listed partner is referred; any other id is kept
+    in the audit trail (probing shows there) and nothing else.
+    """
     require_own(actor, registration)
     deal = lock_deal(registration.deal)
     registration = lock_registration(registration)
     refuse(selectors.referral_refusal(registration))
-    referred_partner = partner(partner_id, field="partner")
-    if referred_partner.pk == registration.organisation_id:
+    if partner_id == registration.organisation_id:
         raise InvalidInput("A partner cannot refer itself.", field="partner")
+    referred_partner = selectors.listed_partner(partner_id)
+    if referred_partner is None:
+        audit_registration(
+            actor=actor,
+            verb="deals.registration.referral_unmatched",
+            registration=registration,
+            partner=partner_id,
+        )
+        return registration
+    _, new = Referral.objects.get_or_create(
+        registration=registration,
+        organisation=referred_partner,
+        defaults={"created_by": actor, "created_at": now()},
+    )
+    if not new:
+        return registration  # referred before: nothing changes
     referred = (
         Registration.objects.select_for_update()
         .filter(deal=deal, organisation=referred_partner, status__in=Registration.OPEN_STATUSES)
         .first()
     )
     if referred is None:
+        moment = now()
         referred = Registration.objects.create(
             deal=deal,
             organisation=referred_partner,
@@ -130,6 +157,8 @@ def referral_create(*, actor: User, registration: Registration, partner_id: int)
             status=Registration.Status.REFERRED,
             registered_domain=deal.customer.domain,
             created_by=actor,
+            created_at=moment,
+            status_changed_at=moment,
             referred_by=registration,
         )
     elif referred.referred_by_id is None:
@@ -153,8 +182,9 @@ def secondary_acknowledge(
     deal = lock_deal(registration.deal)
     registration = lock_registration(registration)
     refuse(selectors.acknowledgement_refusal(registration))
+    statement = bounded_text(statement, limit=STATEMENT_MAX, field="statement")
     registration.acknowledged_secondary_at = now()
-    registration.acknowledgement = statement.strip() or SECONDARY_ACKNOWLEDGEMENT
+    registration.acknowledgement = statement or SECONDARY_ACKNOWLEDGEMENT
     fields = ["acknowledged_secondary_at", "acknowledgement"]
     if registration.status == Registration.Status.REFERRED:
         registration.status = Registration.Status.APPROVED
@@ -229,7 +259,7 @@ def inquiry_answer(*, actor: User, inquiry: Inquiry, answer: str) -> Inquiry:
         .get(pk=inquiry.pk)
     )
     require_own(actor, inquiry.registration)
-    answer = answer.strip()
+    answer = bounded_text(answer, limit=QUESTION_MAX, field="answer")
     if not answer:
         raise InvalidInput("Write the answer.", field="answer")
     if inquiry.answered_at is not None:

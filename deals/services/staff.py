@@ -20,12 +20,16 @@ from django.utils import timezone
 from partnerportal.core.access import require
 from partnerportal.core.audit import audit
 from partnerportal.core.errors import InvalidInput, StateConflict
-from partnerportal.core.models import Customer, Organisation, ProductLine, User
-from partnerportal.core.rules import normalise_domain
+from partnerportal.core.models import Customer, User
 from partnerportal.core.services import customer_get_or_create
 
 from .. import rules
-from ..inputs import AS_QUOTED, ClosedLineInput, QuoteLineInput
+from ..inputs import (
+    NOTE_MAX,
+    QUESTION_MAX,
+    ClosedLineInput,
+    QuoteLineInput,
+)
 from ..models import (
     Deal,
     Inquiry,
@@ -35,19 +39,20 @@ from ..models import (
     QuoteLine,
     QuoteVersion,
     Registration,
-    SoldAssociation,
 )
 from ..permissions import DealAction
-from ..selectors import current_poi
+from ._closing import ClosePlan, grant_associations, plan_close, store_resolution
 from ._common import (
     audit_registration,
+    bounded_text,
     check_eligible,
     create_poi,
+    expected_close_horizon_days,
+    invitable_partner,
     issue_poi_for_current_quote,
     lock_deal,
     lock_registration,
     now,
-    partner,
     require_deal_open,
     resolve_lines,
     tz,
@@ -70,7 +75,7 @@ def registration_decide(
         require_deal_open(deal)
     registration.status = Registration.Status.APPROVED if approve else Registration.Status.REJECTED
     registration.status_changed_at = now()
-    registration.decision_note = note.strip()
+    registration.decision_note = bounded_text(note, limit=NOTE_MAX, field="note")
     registration.save(update_fields=["status", "status_changed_at", "decision_note"])
     audit_registration(
         actor=actor,
@@ -102,7 +107,9 @@ def deal_create(
             f"Deal {existing.pk} is already open on {customer.domain}; invite partners to it.",
             field="customer_domain",
         )
-    deal = Deal.objects.create(customer=customer, growth_specialist=actor, vendor_owned=True)
+    deal = Deal.objects.create(
+        customer=customer, growth_specialist=actor, vendor_owned=True, created_at=now()
+    )
     audit(
         actor=actor,
         verb="deals.deal.opened",
@@ -118,7 +125,7 @@ def invitation_create(*, actor: User, deal: Deal, partner_id: int) -> Registrati
     require(actor, DealAction.MANAGE)
     deal = lock_deal(deal)
     require_deal_open(deal)
-    invited = partner(partner_id, field="partner")
+    invited = invitable_partner(actor, partner_id, field="partner")
     if deal.registrations.filter(
         organisation=invited, status__in=Registration.OPEN_STATUSES
     ).exists():
@@ -131,6 +138,7 @@ def invitation_create(*, actor: User, deal: Deal, partner_id: int) -> Registrati
         status=Registration.Status.INVITED,
         registered_domain=deal.customer.domain,
         created_by=actor,
+        created_at=moment,
         status_changed_at=moment,
         expires_at=rules.invitation_expires_at(invited_at=moment),
     )
@@ -193,10 +201,14 @@ def quote_save(
     check_eligible(deal, resolved)
     today = timezone.localdate()
     if expected_close_date is not None:
-        if expected_close_date < today:
-            raise InvalidInput(
-                "The expected close date is in the past.", field="expected_close_date"
+        try:
+            rules.check_expected_close_date(
+                expected=expected_close_date,
+                today=today,
+                horizon_days=expected_close_horizon_days(),
             )
+        except InvalidInput as exc:
+            raise exc.on_field("expected_close_date") from exc
         deal.expected_close_date = expected_close_date
     elif deal.expected_close_date is None or deal.expected_close_date < today:
         deal.expected_close_date = _end_of_month(today)
@@ -265,66 +277,31 @@ def quote_save(
 # --- Close and Best Partner Wins (SPEC 6) ----------------------------------------------------
 
 
-def _candidates(deal: Deal) -> list[rules.BpwCandidate]:
-    candidates = []
-    for registration in deal.registrations.filter(
-        status__in=Registration.ACTIVE_STATUSES
-    ).select_related("organisation"):
-        poi = current_poi(registration)
-        facts = None
-        if poi is not None:
-            facts = rules.PoiFacts(
-                status=poi.status,
-                approved_at=poi.decided_at if poi.status == Poi.Status.APPROVED else None,
-                provides_onboarding=poi.provides_onboarding,
-                lines=frozenset(poi.product_lines),
-            )
-        candidates.append(
-            rules.BpwCandidate(
-                registration_id=registration.pk,
-                partner_id=registration.organisation_id,
-                motion=rules.Motion(registration.motion),
-                registered_domain=registration.registered_domain,
-                poi=facts,
-                is_provider=registration.organisation.kind == Organisation.Kind.PROVIDER,
-                referred_by=registration.referred_by_id,
-                acknowledged_secondary=registration.acknowledged_secondary_at is not None,
-            )
+def deal_close_preview(
+    *,
+    actor: User,
+    deal: Deal,
+    purchase_domain: str,
+    close_date: date,
+    lines: Sequence[ClosedLineInput],
+    onboarding_partner: int | None = None,
+    domain_mismatch_reason: str = "",
+) -> ClosePlan:
+    """A dry run of `deal_close`: the same checks and the same Best Partner Wins decision, and
+    nothing written (it runs in a transaction that is rolled back, whatever the rules read).
+    It refuses what the close would refuse, with the same errors."""
+    require(actor, DealAction.MANAGE)
+    with transaction.atomic():
+        plan = plan_close(
+            deal=Deal.objects.select_related("customer__country").get(pk=deal.pk),
+            purchase_domain=purchase_domain,
+            close_date=close_date,
+            lines=lines,
+            onboarding_partner=onboarding_partner,
+            domain_mismatch_reason=domain_mismatch_reason,
         )
-    return candidates
-
-
-def _purchased(quote: QuoteVersion, lines: Sequence[ClosedLineInput]) -> list[QuoteLineInput]:
-    """The purchased lines, each completed from the quote; every one must be on it."""
-    if not lines:
-        raise InvalidInput("Give the purchased lines.", field="lines")
-    quoted = {
-        line.product_line_id: line
-        for line in quote.lines.select_related("product_line", "edition", "currency")
-    }
-    filled: list[QuoteLineInput] = []
-    for index, item in enumerate(lines):
-        code = item.product_line.strip()
-        on_quote = quoted.get(code)
-        if on_quote is None:
-            if not ProductLine.objects.filter(code=code).exists():
-                raise InvalidInput(
-                    f"Unknown product line '{code}'.", field=f"lines[{index}].product_line"
-                )
-            raise InvalidInput(
-                f"'{code}' is not on the deal's quote (version {quote.number}).",
-                field=f"lines[{index}].product_line",
-            )
-        filled.append(
-            QuoteLineInput(
-                product_line=code,
-                edition=on_quote.edition_id if item.edition is AS_QUOTED else item.edition,
-                seats=on_quote.seats if item.seats is None else item.seats,
-                mrr=on_quote.mrr if item.mrr is None else item.mrr,
-                currency=on_quote.currency_id if item.currency is None else item.currency,
-            )
-        )
-    return filled
+        transaction.set_rollback(True)
+    return plan
 
 
 @transaction.atomic
@@ -336,44 +313,28 @@ def deal_close(
     close_date: date,
     lines: Sequence[ClosedLineInput],
     onboarding_partner: int | None = None,
+    domain_mismatch_reason: str = "",
 ) -> Deal:
     """The GS closes the deal as won; Best Partner Wins decides the credit (SPEC 6).
 
     `lines` are the purchased lines and must all be on the current quote (a value left out is
     the quote's). The purchase domain is normalised as a registration's is
-    (`core.rules.normalise_domain`). Eligibility is checked again.
+    (`core.rules.normalise_domain`) and must be one registered on the deal, unless
+    `domain_mismatch_reason` says why not (recorded in the audit trail). The close date lies
+    between the day the deal opened and today. Eligibility is checked again.
     """
     require(actor, DealAction.MANAGE)
     deal = lock_deal(deal)
-    require_deal_open(deal)
-    try:
-        domain = normalise_domain(purchase_domain)
-    except InvalidInput as exc:
-        raise exc.on_field("purchase_domain") from exc
-    if close_date > timezone.localdate():
-        raise InvalidInput("A deal cannot be closed on a future date.", field="close_date")
-    quote = deal.quote_versions.order_by("-number").first()
-    if quote is None:
-        raise InvalidInput("The deal has no quote: save a quote before closing.", field="lines")
-    resolved = resolve_lines(_purchased(quote, lines))
-    eligibility = check_eligible(deal, resolved)
-    onboarding_org: Organisation | None = None
-    if onboarding_partner is not None:
-        onboarding_org = Organisation.objects.filter(
-            pk=onboarding_partner, registrations__deal=deal
-        ).first()
-        if onboarding_org is None:
-            raise InvalidInput("That partner is not on this deal.", field="onboarding_partner")
-
-    resolution = rules.resolve_best_partner_wins(
-        candidates=_candidates(deal),
-        purchase_domain=domain,
+    plan = plan_close(
+        deal=deal,
+        purchase_domain=purchase_domain,
         close_date=close_date,
-        lines=[rules.PurchasedLine(product_line=p.product_line.code, mrr=p.mrr) for p in resolved],
-        onboarding_partner=onboarding_org.pk if onboarding_org else None,
-        tz=tz(),
+        lines=lines,
+        onboarding_partner=onboarding_partner,
+        domain_mismatch_reason=domain_mismatch_reason,
     )
-    credited = {line.product_line: line for line in eligibility.lines}
+    resolution = plan.resolution
+    credited = {line.product_line: line for line in plan.eligibility.lines}
     PurchasedLine.objects.bulk_create(
         PurchasedLine(
             deal=deal,
@@ -385,13 +346,13 @@ def deal_close(
             credited=credited[p.product_line.code].credited,
             eligibility_rule=str(credited[p.product_line.code].rule),
         )
-        for p in resolved
+        for p in plan.lines
     )
-    deal.purchase_domain = domain
-    deal.close_date = close_date
+    deal.purchase_domain = plan.purchase_domain
+    deal.close_date = plan.close_date
     deal.closed_at = now()
     deal.closed_by = actor
-    deal.onboarding_partner = onboarding_org
+    deal.onboarding_partner = plan.onboarding_partner
     store_resolution(deal, resolution)
     deal.status = (
         Deal.Status.AWAITING_DECISION
@@ -399,78 +360,25 @@ def deal_close(
         else Deal.Status.WON
     )
     deal.save()
+    data: dict[str, object] = {
+        "rule": str(resolution.rule),
+        "winner": resolution.winner,
+        "purchase_domain": plan.purchase_domain,
+        "close_date": plan.close_date.isoformat(),
+        "domain_registered": plan.domain_registered,
+    }
+    if not plan.domain_registered:
+        data["domain_mismatch_reason"] = plan.domain_mismatch_reason
     audit(
         actor=actor,
         verb="deals.deal.closed",
         subject=deal,
         reason=resolution.explanation,
-        data={
-            "rule": str(resolution.rule),
-            "winner": resolution.winner,
-            "purchase_domain": domain,
-            "close_date": close_date.isoformat(),
-        },
+        data=data,
     )
     if resolution.winner is not None:
         grant_associations(actor=actor, deal=deal)
     return deal
-
-
-def store_resolution(deal: Deal, resolution: rules.Resolution) -> None:
-    deal.resolution_rule = str(resolution.rule)
-    deal.resolution_explanation = resolution.explanation
-    deal.resolution_detail = {
-        "candidates": list(resolution.candidates),
-        "tied": list(resolution.tied),
-        "excluded": [[rid, str(rule)] for rid, rule in resolution.excluded],
-    }
-    deal.winner_id = resolution.winner
-
-
-def grant_associations(*, actor: User, deal: Deal) -> None:
-    """Give the winner the sold association of each credited purchased line nobody holds."""
-    if deal.winner_id is None or deal.close_date is None:
-        raise ValueError("only a won deal with a winner grants associations")
-    winner = Registration.objects.select_related("organisation").get(pk=deal.winner_id)
-    purchased = list(deal.purchased_lines.filter(credited=True))
-    holders = dict(
-        SoldAssociation.objects.select_for_update()
-        .filter(customer=deal.customer, product_line__in=[p.product_line_id for p in purchased])
-        .values_list("product_line_id", "organisation_id")
-    )
-    allocation = rules.allocate_associations(
-        winner_partner=winner.organisation_id,
-        purchased_lines=[p.product_line_id for p in purchased],
-        existing_holders=holders,
-    )
-    by_line = {p.product_line_id: p for p in purchased}
-    created = SoldAssociation.objects.bulk_create(
-        SoldAssociation(
-            organisation=winner.organisation,
-            customer=deal.customer,
-            product_line_id=code,
-            kind=winner.motion,
-            deal=deal,
-            registration=winner,
-            close_date=deal.close_date,
-            mrr_at_close=by_line[code].mrr,
-            currency_id=by_line[code].currency_id,
-        )
-        for code in allocation.granted
-    )
-    audit(
-        actor=actor,
-        verb="deals.associations.granted",
-        subject=deal,
-        organisation=winner.organisation,
-        data={
-            "registration": winner.pk,
-            "granted": list(allocation.granted),
-            "kept": list(allocation.kept),
-            "held_by_other": list(allocation.held_by_other),
-            "associations": [a.pk for a in created],
-        },
-    )
 
 
 # --- Responsiveness (SPEC 5) ----------------------------------------------------------------
@@ -481,7 +389,7 @@ def inquiry_ask(*, actor: User, registration: Registration, question: str) -> In
     """The GS asks a partner on the deal a question; the answer is due in 48 business hours
     in the deal's country (public holidays: 17:00 of the next business day)."""
     require(actor, DealAction.MANAGE)
-    question = question.strip()
+    question = bounded_text(question, limit=QUESTION_MAX, field="question")
     if not question:
         raise InvalidInput("Write the question.", field="question")
     registration = lock_registration(registration)

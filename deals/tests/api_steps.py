@@ -183,7 +183,10 @@ def close(
     lines: Sequence[dict[str, Any]],
     domain: str = "acme.example",
     onboarding_partner: int | None = None,
+    domain_mismatch_reason: str | None = None,
+    preview: bool = False,
 ) -> Response:
+    """Close the deal (or, with `preview`, ask what the close would record)."""
     body: dict[str, Any] = {
         "purchase_domain": domain,
         "close_date": str(close_date),
@@ -191,7 +194,10 @@ def close(
     }
     if onboarding_partner is not None:
         body["onboarding_partner"] = onboarding_partner
-    return api_as(gs).post(f"/api/v1/deals/{deal_id}/close/", body, format="json")
+    if domain_mismatch_reason is not None:
+        body["domain_mismatch_reason"] = domain_mismatch_reason
+    action = "close-preview" if preview else "close"
+    return api_as(gs).post(f"/api/v1/deals/{deal_id}/{action}/", body, format="json")
 
 
 def purchased(*codes_and_mrr: tuple[str, str]) -> list[dict[str, Any]]:

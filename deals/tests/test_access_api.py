@@ -302,6 +302,13 @@ CASES = [
         body=_close_body,
     ),
     Case(
+        "api-deal-close-preview",
+        "post",
+        lambda c: _deal(c, "close-preview/"),
+        statuses(404, gs=200, ops=403),
+        body=_close_body,
+    ),
+    Case(
         "api-deal-decide",
         "post",
         lambda c: f"/api/v1/deals/{tied(c).pk}/decide/",

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from deals import services
 from deals.inputs import ClosedLineInput, PoiDecision, QuoteLineInput
-from deals.models import Deal, Inquiry, Poi, Registration
+from deals.models import Deal, Inquiry, Poi, Referral, Registration
 from partnerportal.core.models import Organisation, User
 from tests.cast import Cast, browser_as
 from tests.test_access_matrix import EVERYONE, Case, statuses
@@ -142,6 +142,8 @@ A_PAGE = statuses(404, anon=302, admin_a=200, member_a=200, gs=302, ops=302)
 A_ACTION = statuses(404, anon=302, admin_a=302, member_a=302, gs=403, ops=403)
 GS_ON_A = statuses(404, anon=302, gs=302, ops=403, admin_a=403, member_a=403)
 GS_DEAL = statuses(404, anon=302, gs=302, ops=403)
+# The close form's first answer is the preview of the close (a dry run), on the deal page.
+GS_DEAL_PREVIEW = statuses(404, anon=302, gs=200, ops=403)
 OPS_DEAL = statuses(404, anon=302, ops=302, gs=403)
 STAFF_DEAL_PAGE = statuses(404, anon=302, gs=200, ops=200)
 
@@ -236,6 +238,13 @@ CASES: list[Case] = [
     ),
     Case(
         "deals-registration-referral",
+        "get",
+        lambda c: f"/deals/registrations/{_reg(c, 'quoted.example').pk}/referral/",
+        statuses(404, anon=302, admin_a=200, member_a=200, gs=403, ops=403),
+        api=False,
+    ),
+    Case(
+        "deals-registration-referral",
         "post",
         lambda c: f"/deals/registrations/{_reg(c, 'quoted.example').pk}/referral/",
         A_ACTION,
@@ -320,7 +329,7 @@ CASES: list[Case] = [
         "deals-deal-close",
         "post",
         lambda c: f"/deals/{_deal('quoted.example').pk}/close/",
-        GS_DEAL,
+        GS_DEAL_PREVIEW,
         body=_close_body,
         api=False,
     ),
@@ -401,8 +410,19 @@ def test_partner_pages_never_name_the_other_partner_on_shared_deals(
         f"/deals/registrations/{r.pk}/"
         for r in Registration.objects.filter(organisation=user.organisation)
     ]
+    # A sourcing partner's page lists the partners it referred: names it chose itself from the
+    # public partner directory, so they tell it nothing. Any other name is a leak.
+    chose = set(
+        Referral.objects.filter(registration__organisation=user.organisation).values_list(
+            "organisation", flat=True
+        )
+    )
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
         for other in _others(cast, user):
+            if other.pk in chose:
+                continue
             assert other.name not in response.content.decode(), (url, other.name)
+    if who in ("admin_b", "member_b"):
+        assert chose == {cast.org_a.pk}  # B referred A on referred.example

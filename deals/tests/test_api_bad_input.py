@@ -21,6 +21,7 @@ from deals.models import (
     PurchasedLine,
     QuoteLine,
     QuoteVersion,
+    Referral,
     Registration,
     SoldAssociation,
 )
@@ -108,6 +109,10 @@ def quote(w: World) -> str:
 
 def close(w: World) -> str:
     return f"/api/v1/deals/{w.deal}/close/"
+
+
+def close_preview(w: World) -> str:
+    return f"/api/v1/deals/{w.deal}/close-preview/"
 
 
 def decide(w: World) -> str:
@@ -444,7 +449,8 @@ CASES = [
         "provides_onboarding",
     ),
     Bad("referral-no-partner", "admin_a", "post", referrals, {}, "partner"),
-    Bad("referral-unknown-partner", "admin_a", "post", referrals, {"partner": 987654}, "partner"),
+    # An unknown partner is no bad input: a referral answers alike whatever it names
+    # (test_api_hardening.py).
     Bad(
         "referral-partner-beyond-an-id", "admin_a", "post", referrals, {"partner": 2**70}, "partner"
     ),
@@ -535,6 +541,50 @@ CASES = [
         "reason",
     ),
     Bad("approval-note-1MB", "gs", "post", approval, {"note": MEGABYTE}, "note"),
+    # Issue 10: plausible dates, a deliberate close, whole seat counts.
+    Bad("close-2019", "gs", "post", close, closing(close_date="2019-06-30"), "close_date"),
+    Bad("close-0001-01-01", "gs", "post", close, closing(close_date="0001-01-01"), "close_date"),
+    Bad(
+        "close-preview-2019",
+        "gs",
+        "post",
+        close_preview,
+        closing(close_date="2019-06-30"),
+        "close_date",
+    ),
+    Bad(
+        "close-foreign-domain-without-reason",
+        "gs",
+        "post",
+        close,
+        closing(purchase_domain="unrelated.example"),
+        "purchase_domain",
+    ),
+    Bad(
+        "close-mismatch-reason-1MB",
+        "gs",
+        "post",
+        close,
+        closing(purchase_domain="unrelated.example", domain_mismatch_reason=MEGABYTE),
+        "domain_mismatch_reason",
+    ),
+    Bad(
+        "quote-expected-close-9999-12-31",
+        "gs",
+        "put",
+        quote,
+        {"lines": [line()], "expected_close_date": "9999-12-31"},
+        "expected_close_date",
+    ),
+    Bad("quote-seats-1.5", "gs", "put", quote, {"lines": [line(seats=1.5)]}, "lines[0].seats"),
+    Bad(
+        "close-seats-1.5",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "seats": 1.5}]),
+        "lines[0].seats",
+    ),
     Bad(
         "acknowledgement-1MB",
         "admin_a",
@@ -549,6 +599,7 @@ WRITTEN: tuple[type[Model], ...] = (
     Customer,
     Deal,
     Registration,
+    Referral,
     QuoteVersion,
     QuoteLine,
     Poi,
@@ -602,6 +653,12 @@ def test_every_case_of_the_issue_is_covered() -> None:
         "inquiry-answer-1MB",
         "tie-reason-1MB",
         "register-customer-name-1MB",
+        # issue 10
+        "close-2019",
+        "close-0001-01-01",
+        "close-foreign-domain-without-reason",
+        "quote-expected-close-9999-12-31",
+        "quote-seats-1.5",
     ):
         assert required in names
 

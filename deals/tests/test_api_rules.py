@@ -600,6 +600,7 @@ def test_no_candidate_when_registered_on_another_domain_than_the_purchase(
             close_date=clock.today(),
             domain="acme-group.example",
             lines=purchased(("marketing_hub", "800")),
+            domain_mismatch_reason="Bought through its parent group's account.",
         )
     )
     assert won["resolution"]["rule"] == "no_candidate"

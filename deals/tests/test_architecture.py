@@ -193,3 +193,43 @@ def test_services_and_views_stay_split_by_audience(package: str) -> None:
     assert {m.stem for m in modules} >= {"__init__", "_common", "partner", "staff", "customer"}
     too_long = {m.name: n for m in modules if (n := len(m.read_text().splitlines())) > 600}
     assert too_long == {}
+
+
+# --- Content-Security-Policy: no inline script or style (issue 10) --------------------------
+
+TEMPLATES = ROOT / "templates" / "deals"
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>"  # a script element without a source file
+    r"|<style\b"  # a style element
+    r"|\sstyle\s*="  # a style attribute
+    r"|\son[a-z]+\s*="  # an event handler attribute (onclick, onfocus, ...)
+    r"|javascript:",
+    re.IGNORECASE,
+)
+
+
+def test_the_inline_finder_finds_inline_script_and_style() -> None:
+    found = INLINE.findall(
+        '<script>x()</script><script src="/a.js"></script><style>p{}</style>'
+        '<p style="color: red"><input onfocus="this.select()"><a href="javascript:x()">'
+    )
+    assert len(found) == 5
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)
+def test_deal_templates_have_no_inline_script_or_style(template: Path) -> None:
+    """The pages pass a CSP without 'unsafe-inline': behaviour lives in static/js/deals-*.js,
+    loaded with {% static %}."""
+    assert INLINE.findall(template.read_text()) == []
+
+
+def test_deal_scripts_and_styles_are_static_files_of_the_deals_app() -> None:
+    """Each script and style sheet the deal templates load is a file of ours, named deals-*."""
+    sources = set()
+    for template in TEMPLATES.glob("*.html"):
+        sources |= set(
+            re.findall(r"(?:src|href)=\"\{% static '([^']+)' %\}\"", template.read_text())
+        )
+    assert sources == {"js/deals-copy.js", "css/deals-close.css"}
+    for source in sources:
+        assert (ROOT / "static" / source).is_file()

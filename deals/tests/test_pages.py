@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from deals import services
 from deals.models import Deal, Inquiry, Poi, QuoteVersion, Registration
+from partnerportal.core.models import AuditEvent
 from tests.cast import Cast, browser_as
 from tests.factories import InquiryFactory, OrganisationFactory, RegistrationFactory
 
@@ -209,16 +211,20 @@ def test_accepting_a_lapsed_invitation_explains_why_with_a_400(cast: Cast) -> No
 def test_a_sourcing_partner_refers_and_the_referred_partner_acknowledges(cast: Cast) -> None:
     sourcing = approve(cast.gs, register(cast.admin_a, "acme.example"))
     client_a = browser_as(cast.admin_a)
-    refused = client_a.post(f"/deals/registrations/{sourcing.pk}/referral/", {"partner": "999999"})
-    assert refused.status_code == 400
-    assert "No such partner" in refused.content.decode()
-    response = client_a.post(
-        f"/deals/registrations/{sourcing.pk}/referral/", {"partner": cast.org_b.pk}, follow=True
-    )
+    url = f"/deals/registrations/{sourcing.pk}/referral/"
+    # find the partner by name in the directory, read its name on the confirmation step ...
+    found = client_a.get(url, {"q": "bravo"}).content.decode()
+    assert cast.org_b.name in found
+    assert f"{url}?partner={cast.org_b.pk}" in found
+    confirm = client_a.get(url, {"partner": cast.org_b.pk}).content.decode()
+    assert "Confirm the referral" in confirm
+    assert f"Refer {cast.org_b.name}" in confirm
+    assert not Registration.objects.filter(organisation=cast.org_b).exists()  # not yet
+    # ... then confirm
+    response = client_a.post(url, {"partner": cast.org_b.pk}, follow=True)
     page = response.content.decode()
     assert "Referral recorded" in page
-    assert f"partner #{cast.org_b.pk}" in page
-    assert cast.org_b.name not in page
+    assert f"You referred: {cast.org_b.name}." in page
 
     referred = Registration.objects.get(organisation=cast.org_b)
     client_b = browser_as(cast.member_b)
@@ -234,6 +240,30 @@ def test_a_sourcing_partner_refers_and_the_referred_partner_acknowledges(cast: C
     referred.refresh_from_db()
     assert referred.status == Registration.Status.APPROVED
     assert referred.acknowledgement == "We are secondary on this deal."
+
+
+def test_a_referral_page_answers_alike_for_unknown_and_unlisted_partners(cast: Cast) -> None:
+    """The directory lists partners in the program; one suspended, or an id that names nobody,
+    reads the same on every step, and a confirmation naming it refers nobody."""
+    sourcing = approve(cast.gs, register(cast.admin_a, "acme.example"))
+    suspended = OrganisationFactory(name="Echo Agency", standing="suspended")
+    unknown = suspended.pk + 1000
+    client = browser_as(cast.admin_a)
+    url = f"/deals/registrations/{sourcing.pk}/referral/"
+    assert "Echo Agency" not in client.get(url, {"q": "echo"}).content.decode()
+    pages = [client.get(url, {"partner": pk}) for pk in (suspended.pk, unknown)]
+    assert [p.status_code for p in pages] == [200, 200]
+    # (the CSRF token is masked afresh on every page)
+    bodies = [
+        re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", p.content.decode()) for p in pages
+    ]
+    assert bodies[0] == bodies[1]
+    assert "No partner in the directory has this reference" in bodies[0]
+    answers = [client.post(url, {"partner": pk}) for pk in (suspended.pk, unknown, cast.org_b.pk)]
+    assert [a.status_code for a in answers] == [302, 302, 302]
+    assert len({a["Location"] for a in answers}) == 1
+    assert not Registration.objects.filter(organisation=suspended).exists()
+    assert Registration.objects.filter(organisation=cast.org_b).exists()
 
 
 def test_a_partner_answers_an_inquiry_once(cast: Cast) -> None:
@@ -255,19 +285,50 @@ def test_a_partner_answers_an_inquiry_once(cast: Cast) -> None:
     assert Inquiry.objects.get().answer == "The CMO."
 
 
-def test_partner_sees_the_same_close_whether_another_partner_won_or_nobody(cast: Cast) -> None:
+def test_a_tied_partner_reads_awaiting_a_decision_until_ops_decide(cast: Cast) -> None:
+    """During an undecided tie each tied partner reads that the credit awaits a decision (not
+    "no credit"), in words that name and count no one; once decided, the outcome is final."""
     tie = tied_deal(cast, "tie.example")
     tied_a = Registration.objects.get(deal=tie, organisation=cast.org_a)
-    awaiting = browser_as(cast.admin_a).get(f"/deals/registrations/{tied_a.pk}/").content.decode()
-    assert "No credit is recorded for you" in awaiting
-    assert "partner ops" not in awaiting.lower()
     tied_b = Registration.objects.get(deal=tie, organisation=cast.org_b)
+    for user, registration in ((cast.admin_a, tied_a), (cast.admin_b, tied_b)):
+        page = browser_as(user).get(f"/deals/registrations/{registration.pk}/").content.decode()
+        assert "Awaiting a decision" in page
+        assert "reviewing who is credited with it" in page
+        assert "No credit is recorded for you" not in page
+        for other in (cast.org_a, cast.org_b):
+            if other != user.organisation:
+                assert other.name not in page
+        assert "Closed: awaiting a decision" in browser_as(user).get("/deals/").content.decode()
     services.deal_decide(actor=cast.ops, deal=tie, registration_id=tied_b.pk, reason="B onboards")
     lost = browser_as(cast.admin_a).get(f"/deals/registrations/{tied_a.pk}/").content.decode()
     assert "No credit is recorded for you" in lost
     assert cast.org_b.name not in lost
     won = browser_as(cast.admin_b).get(f"/deals/registrations/{tied_b.pk}/").content.decode()
     assert "Credited to you" in won
+
+
+def test_a_partner_no_decision_can_credit_reads_its_final_outcome_during_a_tie(
+    cast: Cast,
+) -> None:
+    """The provider is on the tied deal without a signed POI: the decision cannot credit it,
+    so it reads what any partner reads after a close without credit, and learns of no tie."""
+    mine = quoted_deal(cast, "tie.example", with_b=True)
+    provider = approve(cast.gs, register(cast.provider_admin, "tie.example"))
+    for registration in (mine, Registration.objects.get(deal=mine.deal, organisation=cast.org_b)):
+        answer_poi(registration, "approve")
+    tie = services.deal_close(
+        actor=cast.gs,
+        deal=mine.deal,
+        purchase_domain="tie.example",
+        close_date=timezone.localdate(),
+        lines=[services.ClosedLineInput(product_line="marketing_hub")],
+    )
+    assert tie.status == Deal.Status.AWAITING_DECISION
+    page = browser_as(cast.provider_admin).get(f"/deals/registrations/{provider.pk}/")
+    text = page.content.decode()
+    assert "No credit is recorded for you" in text
+    assert "Awaiting a decision" not in text
 
 
 @pytest.mark.parametrize("inquiries", [1, 20])
@@ -428,7 +489,15 @@ def test_gs_asks_a_partner_and_sees_due_time_and_breach(cast: Cast) -> None:
     assert "breach: answered late" in page
 
 
-def test_gs_closes_and_sees_the_resolution_explained(cast: Cast) -> None:
+def _previewed(page: str) -> str:
+    found = re.search(r'name="previewed" value="([0-9a-f]+)"', page)
+    assert found, "no preview on the page"
+    return found.group(1)
+
+
+def test_gs_previews_the_close_then_confirms_and_sees_the_resolution_explained(
+    cast: Cast,
+) -> None:
     mine = quoted_deal(cast, "acme.example", with_b=True)
     answer_poi(mine, "approve")
     client = browser_as(cast.gs)
@@ -440,16 +509,131 @@ def test_gs_closes_and_sees_the_resolution_explained(cast: Cast) -> None:
     refused = client.post(f"/deals/{mine.deal_id}/close/", close)
     assert refused.status_code == 400
     assert "Tick at least one purchased line" in refused.content.decode()
+    # the first answer is the preview: what Best Partner Wins would decide, nothing written
+    close["buy_marketing_hub"] = "on"
+    preview = client.post(f"/deals/{mine.deal_id}/close/", close)
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "If you close now" in page
+    assert "Single candidate" in page
+    assert re.search(r'id="preview-winner">\s*' + re.escape(cast.org_a.name), page)
+    assert "its proof of involvement was not approved by the customer" in page
+    assert "Confirm and close deal as won" in page
+    assert Deal.objects.get(pk=mine.deal_id).status == Deal.Status.OPEN
+    # the confirmation closes exactly what was shown
     response = client.post(
-        f"/deals/{mine.deal_id}/close/", {**close, "buy_marketing_hub": "on"}, follow=True
+        f"/deals/{mine.deal_id}/close/",
+        {**close, "confirm": "1", "previewed": _previewed(page)},
+        follow=True,
     )
     page = response.content.decode()
-    assert "Single candidate" in page
+    assert "Deal closed." in page
     assert "single_candidate" in page
     assert "One partner eligible for sold credit has a proof of involvement approved" in page
     assert "Not candidates" in page
     assert "was not approved by the customer" in page
     assert Deal.objects.get(pk=mine.deal_id).winner_id == mine.pk
+
+
+def test_confirming_a_close_that_changed_since_its_preview_shows_the_new_preview(
+    cast: Cast,
+) -> None:
+    mine = quoted_deal(cast, "acme.example", with_b=True)
+    client = browser_as(cast.gs)
+    close = {
+        "purchase_domain": "acme.example",
+        "close_date": timezone.localdate().isoformat(),
+        "buy_marketing_hub": "on",
+        "mrr_marketing_hub": "800.00",
+    }
+    previewed = _previewed(client.post(f"/deals/{mine.deal_id}/close/", close).content.decode())
+    # the customer signs A's POI after the GS read "no candidate": the outcome changed
+    answer_poi(mine, "approve")
+    again = client.post(
+        f"/deals/{mine.deal_id}/close/", {**close, "confirm": "1", "previewed": previewed}
+    )
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert "changed since the preview you confirmed" in page
+    assert "Single candidate" in page
+    assert Deal.objects.get(pk=mine.deal_id).status == Deal.Status.OPEN
+    # a forged or stale fingerprint never closes either
+    forged = client.post(
+        f"/deals/{mine.deal_id}/close/", {**close, "confirm": "1", "previewed": "0" * 32}
+    )
+    assert forged.status_code == 200
+    assert Deal.objects.get(pk=mine.deal_id).status == Deal.Status.OPEN
+    closed = client.post(
+        f"/deals/{mine.deal_id}/close/", {**close, "confirm": "1", "previewed": _previewed(page)}
+    )
+    assert closed.status_code == 302
+    assert Deal.objects.get(pk=mine.deal_id).winner_id == mine.pk
+
+
+def test_a_close_dated_before_the_deal_opened_is_refused_on_the_field(cast: Cast) -> None:
+    mine = quoted_deal(cast, "acme.example")
+    response = browser_as(cast.gs).post(
+        f"/deals/{mine.deal_id}/close/",
+        {
+            "purchase_domain": "acme.example",
+            "close_date": "2019-06-30",
+            "buy_marketing_hub": "on",
+            "mrr_marketing_hub": "800.00",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The close date is before the deal opened on" in page
+    assert "close_date_before_opening" in page
+    assert 'value="2019-06-30"' in page  # the input is kept
+    assert Deal.objects.get(pk=mine.deal_id).status == Deal.Status.OPEN
+
+
+def test_a_foreign_purchase_domain_is_closed_only_with_a_reason(cast: Cast) -> None:
+    mine = quoted_deal(cast, "acme.example")
+    client = browser_as(cast.gs)
+    close = {
+        "purchase_domain": "unrelated.example",
+        "close_date": timezone.localdate().isoformat(),
+        "buy_marketing_hub": "on",
+        "mrr_marketing_hub": "800.00",
+    }
+    refused = client.post(f"/deals/{mine.deal_id}/close/", close)
+    assert refused.status_code == 400
+    assert "unrelated.example is not a domain registered on this deal" in refused.content.decode()
+    reason = "Bought through the parent company."
+    preview = client.post(
+        f"/deals/{mine.deal_id}/close/", {**close, "domain_mismatch_reason": reason}
+    ).content.decode()
+    assert "Your reason is recorded with the close" in preview
+    response = client.post(
+        f"/deals/{mine.deal_id}/close/",
+        {
+            **close,
+            "domain_mismatch_reason": reason,
+            "confirm": "1",
+            "previewed": _previewed(preview),
+        },
+    )
+    assert response.status_code == 302
+    deal = Deal.objects.get(pk=mine.deal_id)
+    assert (deal.status, deal.purchase_domain) == (Deal.Status.WON, "unrelated.example")
+    event = AuditEvent.objects.get(verb="deals.deal.closed")
+    assert event.data["domain_mismatch_reason"] == reason
+
+
+def test_an_expected_close_date_beyond_the_horizon_is_refused_on_the_field(cast: Cast) -> None:
+    mine = quoted_deal(cast, "acme.example")
+    client = browser_as(cast.gs)
+    page = client.get(f"/deals/{mine.deal_id}/").content.decode()
+    latest = timezone.localdate() + timedelta(days=730)
+    assert f'max="{latest.isoformat()}"' in page  # the date picker offers the horizon only
+    response = client.post(
+        f"/deals/{mine.deal_id}/quote/", _quote_form(PRO_LINE, close="9999-12-31")
+    )
+    assert response.status_code == 400
+    assert "The expected close date is more than 730 days away" in response.content.decode()
+    assert QuoteVersion.objects.filter(deal=mine.deal).count() == 1
 
 
 def test_a_close_with_a_future_date_is_refused_on_the_field(cast: Cast) -> None:
@@ -594,3 +778,34 @@ def test_garbage_input_is_a_400_never_a_500(cast: Cast) -> None:
     ]:
         response = client.post(url, data)
         assert response.status_code == 400, (url, data, response.status_code)
+
+
+def test_the_deal_pages_render_no_inline_script_or_style(cast: Cast) -> None:
+    """What the browser gets, forms and widgets rendered: nothing a strict CSP would block
+    (the templates are checked one by one in test_architecture.py)."""
+    from .test_architecture import INLINE
+
+    mine = quoted_deal(cast, "acme.example", with_b=True)
+    partner = browser_as(cast.admin_a)
+    staff = browser_as(cast.gs)
+    pages = [
+        partner.get("/deals/"),
+        partner.get(f"/deals/registrations/{mine.pk}/"),
+        partner.get(f"/deals/registrations/{mine.pk}/referral/", {"q": "bravo"}),
+        partner.get(f"/deals/registrations/{mine.pk}/referral/", {"partner": cast.org_b.pk}),
+        staff.get("/deals/workspace/"),
+        staff.get(f"/deals/{mine.deal_id}/"),
+        staff.post(
+            f"/deals/{mine.deal_id}/close/",
+            {
+                "purchase_domain": "acme.example",
+                "close_date": timezone.localdate().isoformat(),
+                "buy_marketing_hub": "on",
+                "mrr_marketing_hub": "800.00",
+            },
+        ),
+    ]
+    for response in pages:
+        assert response.status_code == 200
+        assert INLINE.findall(response.content.decode()) == [], response.request["PATH_INFO"]
+    assert 'src="/static/js/deals-copy.js"' in pages[1].content.decode()

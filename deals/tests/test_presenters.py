@@ -127,14 +127,17 @@ def test_a_referral_is_offered_only_where_the_service_takes_it(cast: Cast) -> No
     pending = register(cast.admin_a, "acme.example")
     client = browser_as(cast.admin_a)
     page = client.get(f"/deals/registrations/{pending.pk}/").content.decode()
-    assert "Refer this partner" not in page
+    assert "Find a partner to refer" not in page
     refused = client.post(
         f"/deals/registrations/{pending.pk}/referral/", {"partner": cast.org_b.pk}
     )
     assert refused.status_code == 400
+    search = client.get(f"/deals/registrations/{pending.pk}/referral/?q=Bravo").content.decode()
+    assert "Only an approved Partner Sourced registration can refer a partner." in search
+    assert cast.org_b.name not in search
     approve(cast.gs, pending)
     page = client.get(f"/deals/registrations/{pending.pk}/").content.decode()
-    assert "Refer this partner" in page
+    assert "Find a partner to refer" in page
 
 
 # --- Paging ----------------------------------------------------------------------------------

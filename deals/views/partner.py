@@ -2,7 +2,9 @@
 (its POI, invitation, referral, acknowledgement and questions to answer).
 
 A partner page shows the partner's own registration only: never a deal id, another partner,
-or anything that differs when others are on the same deal.
+or anything that differs when others are on the same deal. The one exception is public: the
+referral steps list partners of the public directory by name (never whether they are on a
+deal), and the sourcing partner's page names those it referred.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from partnerportal.core.access import acting_user
 from partnerportal.core.errors import Forbidden, StateConflict
 from partnerportal.core.models import Organisation, User
 
-from .. import presenters, rules, selectors, services
-from ..forms import AcknowledgeForm, AnswerForm, AskForm, CustomerForm, ManualPoiForm, ReferralForm
+from .. import inputs, presenters, rules, selectors, services
+from ..forms import (
+    AcknowledgeForm,
+    AnswerForm,
+    AskForm,
+    CustomerForm,
+    DirectorySearchForm,
+    ManualPoiForm,
+    ReferralForm,
+)
 from ..models import Inquiry, Poi, Registration
 from ..permissions import DealAction
 from ._common import page_of, poi_link, submit
@@ -192,10 +202,10 @@ def _registration_page(
             if can_manual_poi
             else None
         ),
-        "referral_form": overrides.get("referral_form") or ReferralForm(),
+        "directory_form": DirectorySearchForm(auto_id="id_directory_%s"),
         "acknowledge_form": overrides.get("acknowledge_form") or AcknowledgeForm(),
         "inquiries": inquiries,
-        "referred": selectors.referred_partner_ids(registration),
+        "referrals": selectors.referrals_made(registration),
         "error": error,
     }
     return render(request, "deals/registration.html", context, status=status)
@@ -253,26 +263,67 @@ def registration_poi(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def registration_referral(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refer a partner in three steps: find it by name in the public partner directory, read
+    its name on the confirmation step, confirm (POST). The answer to the POST is the same
+    whatever partner it names (`services.referral_create`)."""
     user, registration = _own_registration(request, pk)
-    form = ReferralForm(request.POST)
-    referred, conflict = submit(
-        form,
-        lambda data: services.referral_create(
-            actor=user, registration=registration, partner_id=data["partner"]
-        ),
-    )
-    if referred is not None:
-        messages.success(
-            request,
-            f"Referral recorded. Partner #{form.cleaned_data['partner']} must now acknowledge "
-            "in its portal that it is the secondary partner.",
+    if request.method == "POST":
+        form = ReferralForm(request.POST)
+        referred, conflict = submit(
+            form,
+            lambda data: services.referral_create(
+                actor=user, registration=registration, partner_id=data["partner"]
+            ),
         )
-        return redirect("deals-registration", pk=registration.pk)
-    return _registration_page(
-        request, registration, overrides={"referral_form": form}, error=conflict, status=400
-    )
+        if referred is not None:
+            messages.success(
+                request,
+                "Referral recorded. The partner you referred must now acknowledge in its portal "
+                "that it is the secondary partner on this deal.",
+            )
+            return redirect("deals-registration", pk=registration.pk)
+        if not conflict and form.errors:
+            conflict = " ".join(
+                str(message) for messages_ in form.errors.values() for message in messages_
+            )
+        return _referral_page(request, registration, error=conflict, status=400)
+    return _referral_page(request, registration)
+
+
+def _referral_page(
+    request: HttpRequest, registration: Registration, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    """The directory search, its results, or the confirmation naming the chosen partner."""
+    refusal = selectors.referral_refusal(registration)
+    chosen: Organisation | None = None
+    unknown = False
+    results: list[Organisation] = []
+    search = DirectorySearchForm(request.GET if "q" in request.GET else None)
+    if refusal is None and "partner" in request.GET:
+        choice = ReferralForm(request.GET)
+        if choice.is_valid() and choice.cleaned_data["partner"] != registration.organisation_id:
+            chosen = selectors.listed_partner(choice.cleaned_data["partner"])
+        unknown = chosen is None
+    elif refusal is None and search.is_bound and search.is_valid():
+        results = selectors.directory_search(
+            search.cleaned_data["q"],
+            exclude=registration.organisation_id,
+            limit=inputs.DIRECTORY_RESULTS_MAX,
+        )
+    context = {
+        "registration": registration,
+        "refusal": refusal,
+        "search": search,
+        "results": results,
+        "results_max": inputs.DIRECTORY_RESULTS_MAX,
+        "chosen": chosen,
+        "confirm_form": ReferralForm(initial={"partner": chosen.pk}) if chosen else None,
+        "unknown": unknown,
+        "error": error,
+    }
+    return render(request, "deals/referral.html", context, status=status)
 
 
 @login_required

@@ -4,9 +4,12 @@ Growth specialists act; partner ops read (and decide ties, `views.ops`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms as django_forms
@@ -36,6 +39,7 @@ from ..forms import (
     apply_errors,
     quote_lines,
 )
+from ..inputs import ClosedLineInput
 from ..models import Deal, Poi, QuoteVersion, Registration
 from ..permissions import DealAction
 from ._common import page_of, poi_link, submit
@@ -241,7 +245,7 @@ def deal_page(
             partners=selectors.partner_choices(user, exclude=on_deal)
         )
         context["quote_form"] = overrides.get("quote_form") or QuoteForm(
-            initial={"expected_close_date": deal.expected_close_date}
+            initial={"expected_close_date": deal.expected_close_date}, **_expected_close_bounds()
         )
         context["formset"] = overrides.get("formset") or QuoteLineFormSet(
             prefix="lines",
@@ -261,6 +265,7 @@ def deal_page(
         )
         if quote is not None:
             context["close_form"] = overrides.get("close_form") or _close_form(
+                deal,
                 registrations,
                 quote,
                 initial={
@@ -268,6 +273,7 @@ def deal_page(
                     "close_date": timezone.localdate(),
                 },
             )
+            context["close_preview"] = overrides.get("close_preview")
     if not deal.is_open:
         context["resolution"] = _resolution(deal, by_id)
     if awaiting and access.can(user, DealAction.DECIDE):
@@ -277,7 +283,16 @@ def deal_page(
     return render(request, "deals/deal.html", context, status=status)
 
 
+def _expected_close_bounds() -> dict[str, date]:
+    today = timezone.localdate()
+    return {
+        "earliest": today,
+        "latest": today + timedelta(days=services.expected_close_horizon_days()),
+    }
+
+
 def _close_form(
+    deal: Deal,
     registrations: Iterable[Registration],
     quote: QuoteVersion,
     data: Any = None,
@@ -293,6 +308,8 @@ def _close_form(
             (line.product_line_id, line.product_line.name, line.mrr) for line in quote.lines.all()
         ],
         partners=sorted(partners.items(), key=lambda item: item[1]),
+        earliest=timezone.localdate(deal.created_at),
+        latest=timezone.localdate(),
     )
 
 
@@ -436,6 +453,10 @@ def _apply_line_errors(
 @login_required
 @require_POST
 def deal_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close in two steps: the form shows what Best Partner Wins would decide (a dry run of the
+    same service, nothing written), then the close of exactly what was shown is confirmed. A
+    confirmation of anything else (the form changed, or the outcome did since) shows the new
+    preview instead."""
     user, deal = _deal_for_action(request, pk, DealAction.MANAGE)
     detail = selectors.deal_detail(user, deal.pk)
     quotes = list(detail.quote_versions.all())
@@ -443,27 +464,67 @@ def deal_close(request: HttpRequest, pk: int) -> HttpResponse:
         return deal_page(
             request, user, deal.pk, error="Save a quote before closing the deal.", status=400
         )
-    form = _close_form(detail.registrations.all(), quotes[0], data=request.POST)
-    closed, conflict = submit(
+    form = _close_form(detail, detail.registrations.all(), quotes[0], data=request.POST)
+
+    def on_error(exc: InvalidInput) -> None:
+        apply_errors(form, exc, rename={key: form.line_field(key) or key for key in exc.errors})
+
+    def close_kwargs(data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "purchase_domain": data["purchase_domain"],
+            "close_date": data["close_date"],
+            "lines": form.lines(),
+            "onboarding_partner": data["onboarding_partner"],
+            "domain_mismatch_reason": data["domain_mismatch_reason"],
+        }
+
+    plan, conflict = submit(
         form,
-        lambda data: services.deal_close(
-            actor=user,
-            deal=deal,
-            purchase_domain=data["purchase_domain"],
-            close_date=data["close_date"],
-            lines=form.lines(),
-            onboarding_partner=data["onboarding_partner"],
-        ),
-        on_error=lambda exc: apply_errors(
-            form, exc, rename={key: form.line_field(key) or key for key in exc.errors}
-        ),
+        lambda data: services.deal_close_preview(actor=user, deal=deal, **close_kwargs(data)),
+        on_error=on_error,
     )
-    if closed is not None:
-        messages.success(request, f"Deal closed. {presenters.rule_words(closed.resolution_rule)}.")
-        return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#resolution")
+    if plan is None:
+        return deal_page(
+            request, user, deal.pk, overrides={"close_form": form}, error=conflict, status=400
+        )
+    fingerprint = close_fingerprint(form.lines(), plan)
+    confirmed = request.POST.get("confirm") == "1"
+    if confirmed and request.POST.get("previewed") == fingerprint:
+        closed, conflict = submit(
+            form,
+            lambda data: services.deal_close(actor=user, deal=deal, **close_kwargs(data)),
+            on_error=on_error,
+        )
+        if closed is not None:
+            messages.success(
+                request, f"Deal closed. {presenters.rule_words(closed.resolution_rule)}."
+            )
+            return redirect(reverse("deals-deal", kwargs={"pk": deal.pk}) + "#resolution")
+        return deal_page(
+            request, user, deal.pk, overrides={"close_form": form}, error=conflict, status=400
+        )
+    by_id = {r.pk: r for r in detail.registrations.all()}
+    preview = presenters.close_preview(plan, by_id, fingerprint=fingerprint, changed=confirmed)
     return deal_page(
-        request, user, deal.pk, overrides={"close_form": form}, error=conflict, status=400
+        request, user, deal.pk, overrides={"close_form": form, "close_preview": preview}
     )
+
+
+def close_fingerprint(lines: Iterable[ClosedLineInput], plan: services.ClosePlan) -> str:
+    """What a confirmation confirms: the close as previewed (purchase, lines, onboarding choice,
+    reason) and the outcome shown. The close goes ahead only if both are still the same."""
+    resolution = plan.resolution
+    facts = [
+        plan.purchase_domain,
+        plan.close_date.isoformat(),
+        [[line.product_line, str(line.mrr)] for line in lines],
+        plan.onboarding_partner.pk if plan.onboarding_partner else None,
+        plan.domain_mismatch_reason,
+        str(resolution.rule),
+        resolution.winner,
+        list(resolution.tied),
+    ]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:32]
 
 
 @login_required

@@ -142,7 +142,13 @@ def test_gs_closes_and_sees_the_resolution_explained(
     expect(close.get_by_label("Purchase domain")).to_have_value("acme.example")
     expect(close.get_by_label("Close date")).to_have_value(timezone.localdate().isoformat())
     expect(close.get_by_label("Marketing Hub", exact=True)).to_be_checked()
-    close.get_by_role("button", name="Close deal as won").click()
+    # Issue 10: a close is previewed (the same rules, nothing written), then confirmed.
+    close.get_by_role("button", name="Preview the close").click()
+    preview = page.locator("#close-preview")
+    expect(preview.locator("#preview-rule")).to_contain_text("Single candidate")
+    expect(preview.locator("#preview-winner")).to_contain_text(cast.org_a.name)
+    expect(page.locator("#deal-status")).to_have_text("Open")
+    preview.get_by_role("button", name="Confirm and close deal as won").click()
 
     resolution = page.locator("#resolution")
     expect(page.locator("#deal-status")).to_have_text("Closed won")
