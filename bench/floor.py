@@ -107,6 +107,7 @@ def floor_params(as_of: date) -> dict[str, Any]:
     """Return the floor's parameters for a run on `as_of` (the rule set in force then)."""
     from django.utils import timezone
 
+    from partnerportal.core.rules import first_of_month, months_back
     from tiers import rules
     from tiers.selectors import rule_set_in_force
 
@@ -115,8 +116,8 @@ def floor_params(as_of: date) -> dict[str, Any]:
     tz = timezone.get_default_timezone()
     return {
         "as_of": as_of,
-        "month": as_of.replace(day=1),
-        "year_ago": date(as_of.year - 1, as_of.month, 1),
+        "month": first_of_month(as_of),
+        "year_ago": months_back(as_of, 12),
         "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
         # The calendar days [as_of - 60, as_of] in the program's time zone.
         "window_start": datetime.combine(

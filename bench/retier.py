@@ -104,7 +104,6 @@ def _label(sql: str) -> str:
         (r"^DROP TABLE (.*)", "DROP TABLE {0}"),
         (r"^SELECT pg_advisory_xact_lock", "SELECT advisory lock"),
         (r"^SELECT set_config\('default_toast_compression'", "SET lz4 compression"),
-        (r"^WITH book AS", "SELECT elite retention"),
         (r"^SELECT organisation_id, sourced, assisted, managed FROM", "SELECT sums"),
         (r"^SELECT .* FROM \"?(\w+)\"?", "SELECT {0}"),
     ]

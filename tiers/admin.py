@@ -1,19 +1,27 @@
 """Admin for partner ops: rule sets are configuration (next year's targets are added here,
-without a deploy); assessments are read-only records written by the run."""
+without a deploy); assessments are read-only records written by the run.
+
+A rule set and its targets are written by `services.rule_set_save` (permission, the pure
+rules' validation, the write and the audit row, in one transaction), never by the admin's own
+`save()`: the forms here only parse and bound what partner ops type."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from partnerportal.core.access import acting_user
 from partnerportal.core.admin import OpsAdmin, is_ops
+from partnerportal.core.errors import InvalidInput
 
-from . import rules, selectors
+from . import presenters, rules, selectors, services
+from .inputs import RuleSetInput, TargetInput
 from .models import EliteInvitation, TierAssessment, TierRuleSet, TierTarget
 
 #: Lines shown on an assessment's admin page.
@@ -23,17 +31,14 @@ ADMIN_LINES = 200
 class TierTargetFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
-        tiers = sorted(
-            form.cleaned_data["tier"]
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        )
-        if tiers != sorted(t.value for t in rules.TARGET_TIERS):
-            raise ValidationError(
-                "A rule set needs exactly one target for each of: "
-                + ", ".join(t.value for t in rules.TARGET_TIERS)
-                + "."
+        try:
+            rules.check_targets(
+                form.cleaned_data["tier"]
+                for form in self.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
             )
+        except InvalidInput as exc:  # the rule's words, on the admin's form
+            raise ValidationError(exc.messages()) from exc
 
 
 class TierTargetInline(admin.TabularInline):
@@ -63,6 +68,36 @@ def _used(rule_set: TierRuleSet | None) -> bool:
     return rule_set is not None and TierAssessment.objects.filter(rule_set=rule_set).exists()
 
 
+def _rule_set_input(form: forms.ModelForm[TierRuleSet], targets: TierTargetFormSet) -> RuleSetInput:
+    """The typed rule set of the admin's valid forms."""
+    data = form.cleaned_data
+    return RuleSetInput(
+        effective_from=data["effective_from"],
+        sold_min_sourced_only=data["sold_min_sourced_only"],
+        sourced_points=data["sourced_points"],
+        assisted_points=data["assisted_points"],
+        managed_points=data["managed_points"],
+        growth_multiplier=data["growth_multiplier"],
+        pro_subscription_min_usd=data["pro_subscription_min_usd"],
+        elite_min_customer_retention_pct=data["elite_min_customer_retention_pct"],
+        elite_min_revenue_retention_pct=data["elite_min_revenue_retention_pct"],
+        elite_min_team_certifications=data["elite_min_team_certifications"],
+        matching_min_sourced_share_pct=data["matching_min_sourced_share_pct"],
+        matching_min_customer_retention_pct=data["matching_min_customer_retention_pct"],
+        matching_min_tier=rules.Tier(data["matching_min_tier"]),
+        targets=tuple(
+            TargetInput(
+                tier=rules.Tier(target.cleaned_data["tier"]),
+                sold_min=target.cleaned_data["sold_min"],
+                managed_min=target.cleaned_data["managed_min"],
+                total_min=target.cleaned_data["total_min"],
+            )
+            for target in targets.forms
+            if target.cleaned_data and not target.cleaned_data.get("DELETE")
+        ),
+    )
+
+
 @admin.register(TierRuleSet)
 class TierRuleSetAdmin(OpsAdmin):
     editable = True
@@ -74,6 +109,41 @@ class TierRuleSetAdmin(OpsAdmin):
         if _used(obj):
             return False
         return super().has_change_permission(request, obj)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: TierRuleSet,
+        form: forms.ModelForm[TierRuleSet],
+        change: bool,
+    ) -> None:
+        """Nothing yet: the rule set is written with its targets by `save_related`."""
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[TierRuleSet],
+        formsets: list[Any],
+        change: bool,
+    ) -> None:
+        """Write the rule set and its targets through the service, which audits them."""
+        (targets,) = [f for f in formsets if isinstance(f, TierTargetFormSet)]
+        saved = services.rule_set_save(
+            actor=acting_user(request),
+            data=_rule_set_input(form, targets),
+            rule_set=TierRuleSet.objects.get(pk=form.instance.pk) if change else None,
+        )
+        # The admin logs and redirects to the object it believes it saved, and describes the
+        # change from what its formset would have saved (the audit row has the figures).
+        form.instance.pk = saved.pk
+        form.instance.created_at = saved.created_at
+        targets.new_objects = [] if change else list(saved.targets.all())
+        targets.changed_objects = (
+            [(f.instance, f.changed_data) for f in targets.forms if f.has_changed()]
+            if change
+            else []
+        )
+        targets.deleted_objects = []
 
 
 @admin.register(TierAssessment)
@@ -108,7 +178,7 @@ class TierAssessmentAdmin(OpsAdmin):
             "<td>{}</td></tr>",
             (
                 (
-                    line.get_kind_display(),
+                    presenters.LINE_KIND_WORDS[rules.LineKind(line.kind)],
                     line.customer.domain,
                     line.product_line.name,
                     line.mrr_this_month,

@@ -1,10 +1,17 @@
-"""Pure domain rules for points, tiers, Elite, benefits and partner matching (SPEC 2, 4, 10).
+"""Pure domain rules for points, tiers, Elite and benefits (SPEC 2, 4, 10).
 
 Plain values in, plain values out: no ORM, no Django, no clock. Every number SPEC calls
 data (tier targets, the USD-100 currency table, the 5/3/1 weights, the growth-market
 multiplier, the "sold minimum counts sourced only" flag, the Elite and partner-matching
 thresholds) arrives in a ``RuleSet``; the database layer builds one from its effective-dated
-rows. ``SPEC_RULE_SETS`` holds SPEC's two rule sets for tests and seeding only.
+rows (SPEC's own two are seeded by a migration; the tests hold them as values in
+``tiers/tests/spec.py``).
+
+A line's MRR for a month is the kernel's rule (``core.rules.version_for_month``). What a
+line earns (``contributing_line``) and whether a partner manages a customer
+(``managed_eligible``) are repeated in SQL by the tier run for speed
+(``services._PARTNERS_SQL``); ``tiers/tests/test_property_sql_equals_rules.py`` holds the two
+equal on generated programs. The what-if panel and the Elite retention call these rules.
 
 Points are exact ``Decimal`` values. A local MRR is divided by its currency's USD-100 amount
 as the last step, at 50 significant digits, so the result is exact whenever the division
@@ -21,10 +28,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
+
+from partnerportal.core.errors import InvalidInput
+from partnerportal.core.rules import Version, months_back, version_for_month
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -112,12 +122,16 @@ ELIGIBLE_ACTIVITY_KINDS: frozenset[str] = frozenset(
 )
 
 
-class UnsupportedCurrencyError(ValueError):
-    """The currency is not in the rule set's USD-100 table."""
+class Refusal(StrEnum):
+    """Why a tier rule or service refused (`InvalidInput.rule` / the API's `rule`): stable
+    codes for API clients. People read the refusal's message, never the code."""
 
-
-class NoRuleSetInForceError(LookupError):
-    """No rule set is effective on the requested date."""
+    UNSUPPORTED_CURRENCY = "unsupported_currency"
+    NO_RULE_SET_IN_FORCE = "no_rule_set_in_force"
+    RUN_DATE_IN_FUTURE = "run_date_in_future"
+    PROVIDER_HAS_NO_TIER = "provider_has_no_tier"
+    INCOMPLETE_RULE_SET = "incomplete_rule_set"
+    RULE_SET_IN_USE = "rule_set_in_use"
 
 
 # --------------------------------------------------------------------------- rule sets
@@ -131,6 +145,18 @@ class TierTarget:
     sold_min: Decimal
     managed_min: Decimal
     total_min: Decimal
+
+
+def check_targets(tiers: Iterable[Tier]) -> None:
+    """Refuse targets unless there is exactly one for each tier from Gold up (SPEC 4)."""
+    given = [Tier(t) for t in tiers]
+    if sorted(given) != list(TARGET_TIERS):
+        raise InvalidInput(
+            f"A rule set needs exactly one target for each of: "
+            f"{', '.join(TARGET_TIERS)} (got {', '.join(given) or 'none'}).",
+            field="targets",
+            rule=Refusal.INCOMPLETE_RULE_SET,
+        )
 
 
 @dataclass(frozen=True)
@@ -157,16 +183,19 @@ class RuleSet:
     matching_min_tier: Tier = Tier.PLATINUM
 
     def __post_init__(self) -> None:
-        tiers = [t.tier for t in self.targets]
-        if sorted(tiers) != list(TARGET_TIERS):
-            raise ValueError(
-                f"a rule set needs exactly one target for each of "
-                f"{', '.join(TARGET_TIERS)}; got {', '.join(tiers) or 'none'}"
-            )
+        check_targets(t.tier for t in self.targets)
         if set(self.points_per_usd100) != set(LineKind):
-            raise ValueError("a rule set needs points per USD 100 for every line kind")
+            raise InvalidInput(
+                "A rule set needs points per USD 100 for every kind of line.",
+                field="points_per_usd100",
+                rule=Refusal.INCOMPLETE_RULE_SET,
+            )
         if any(amount <= 0 for amount in self.usd100_amounts.values()):
-            raise ValueError("every currency's USD-100 amount must be positive")
+            raise InvalidInput(
+                "Every currency's amount worth USD 100 must be positive.",
+                field="usd100_amounts",
+                rule=Refusal.INCOMPLETE_RULE_SET,
+            )
         # Freeze the mappings so a shared rule set cannot be altered in place.
         object.__setattr__(self, "targets", tuple(sorted(self.targets, key=lambda t: t.tier)))
         object.__setattr__(self, "usd100_amounts", MappingProxyType(dict(self.usd100_amounts)))
@@ -186,70 +215,17 @@ def rule_set_in_force(rule_sets: Iterable[RuleSet], on: date) -> RuleSet:
     """Return the rule set with the latest ``effective_from`` on or before ``on``."""
     candidates = [rs for rs in rule_sets if rs.effective_from <= on]
     if not candidates:
-        raise NoRuleSetInForceError(f"no tier rule set is in force on {on.isoformat()}")
+        raise InvalidInput(
+            f"No tier rule set is in force on {on.isoformat()}: partner ops add rule sets in "
+            "the admin.",
+            field="as_of",
+            rule=Refusal.NO_RULE_SET_IN_FORCE,
+        )
     latest = max(rs.effective_from for rs in candidates)
     in_force = [rs for rs in candidates if rs.effective_from == latest]
     if len(in_force) > 1:
         raise ValueError(f"several tier rule sets take effect on {latest.isoformat()}")
     return in_force[0]
-
-
-def _d(value: str) -> Decimal:
-    return Decimal(value)
-
-
-SPEC_USD100_AMOUNTS: Mapping[str, Decimal] = MappingProxyType(
-    {
-        "USD": _d("100"),
-        "AUD": _d("105"),
-        "COP": _d("300300"),
-        "EUR": _d("75"),
-        "GBP": _d("62.5"),
-        "SGD": _d("140"),
-        "JPY": _d("12000"),
-        "ZAR": _d("1545"),
-        "CAD": _d("130"),
-    }
-)
-SPEC_POINTS_PER_USD100: Mapping[LineKind, Decimal] = MappingProxyType(
-    {LineKind.SOURCED: _d("5"), LineKind.ASSISTED: _d("3"), LineKind.MANAGED: _d("1")}
-)
-
-
-def _targets(*rows: tuple[Tier, int, int, int]) -> tuple[TierTarget, ...]:
-    return tuple(
-        TierTarget(tier=t, sold_min=Decimal(s), managed_min=Decimal(m), total_min=Decimal(n))
-        for t, s, m, n in rows
-    )
-
-
-#: SPEC 4's two rule sets. For tests and seed data only: production reads rule-set rows.
-SPEC_RULE_SETS: tuple[RuleSet, ...] = (
-    RuleSet(
-        effective_from=date(2025, 7, 15),
-        targets=_targets(
-            (Tier.ELITE, 1950, 1700, 8600),
-            (Tier.DIAMOND, 570, 550, 2990),
-            (Tier.PLATINUM, 270, 150, 875),
-            (Tier.GOLD, 113, 38, 300),
-        ),
-        usd100_amounts=SPEC_USD100_AMOUNTS,
-        points_per_usd100=SPEC_POINTS_PER_USD100,
-        sold_min_sourced_only=True,
-    ),
-    RuleSet(
-        effective_from=date(2026, 1, 15),
-        targets=_targets(
-            (Tier.ELITE, 2100, 1700, 9000),
-            (Tier.DIAMOND, 950, 550, 3100),
-            (Tier.PLATINUM, 325, 150, 925),
-            (Tier.GOLD, 110, 38, 325),
-        ),
-        usd100_amounts=SPEC_USD100_AMOUNTS,
-        points_per_usd100=SPEC_POINTS_PER_USD100,
-        sold_min_sourced_only=True,
-    ),
-)
 
 
 # --------------------------------------------------------------------------- points
@@ -276,8 +252,10 @@ def usd100_amount(*, currency: str, rule_set: RuleSet) -> Decimal:
         return rule_set.usd100_amounts[currency]
     except KeyError:
         accepted = ", ".join(sorted(rule_set.usd100_amounts))
-        raise UnsupportedCurrencyError(
-            f"currency {currency!r} is not accepted for points; accepted: {accepted}"
+        raise InvalidInput(
+            f"“{currency[:10]}” is not an accepted currency for points. Accepted: {accepted}.",
+            field="currency",
+            rule=Refusal.UNSUPPORTED_CURRENCY,
         ) from None
 
 
@@ -299,7 +277,7 @@ def line_points(
     """Return the exact (unrounded) points ``mrr`` earns as a ``kind`` line."""
     kind = LineKind(kind)
     if mrr < 0:
-        raise ValueError("MRR for points cannot be negative")
+        raise InvalidInput("MRR cannot be negative.", field="mrr")
     amount = usd100_amount(currency=currency, rule_set=rule_set)
     weight = rule_set.points_per_usd100[kind]
     if growth_market:
@@ -357,55 +335,131 @@ def sold_points(*, points: Points, rule_set: RuleSet) -> Decimal:
     return points.sold(sourced_only=rule_set.sold_min_sourced_only)
 
 
-# --------------------------------------------------------------------------- MRR
+# --------------------------------------------------------------------------- lines
+
+#: Money is shown and recorded in whole cents.
+CENT = Decimal("0.01")
+
+
+def mrr_in_currency(*, mrr: Decimal, currency: str, into: str, rule_set: RuleSet) -> Decimal:
+    """Return ``mrr`` of ``currency`` expressed in ``into`` at the rule set's USD-100 amounts
+    (not at an exchange rate), rounded half-up to cents: how a year-ago MRR billed in another
+    currency is shown beside this month's. Points never use the rounded figure."""
+    if currency == into:
+        return mrr
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        converted = (
+            mrr
+            * usd100_amount(currency=into, rule_set=rule_set)
+            / usd100_amount(currency=currency, rule_set=rule_set)
+        )
+    return converted.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Billing(Protocol):
+    """A line's MRR for one month, in its currency: the `Version` that set it
+    (`version_for_month`), or a what-if's figures (`Mrr`)."""
+
+    @property
+    def mrr(self) -> Decimal: ...
+
+    @property
+    def currency(self) -> str: ...
 
 
 @dataclass(frozen=True)
-class MrrVersion:
-    """One version of a subscription line: in effect from ``effective_from`` (inclusive)
-    until ``effective_until`` (exclusive; ``None`` while open)."""
+class Mrr:
+    """An MRR in a currency (ISO 4217)."""
 
-    effective_from: date
-    effective_until: date | None
     mrr: Decimal
-
-    def in_effect_on(self, day: date) -> bool:
-        return self.effective_from <= day and (
-            self.effective_until is None or day < self.effective_until
-        )
+    currency: str
 
 
-def month_start(day: date) -> date:
-    """Return the first day of ``day``'s calendar month."""
-    return day.replace(day=1)
+@dataclass(frozen=True)
+class LineFigures:
+    """What one customer line earns as one kind of line as of a run (SPEC 4), as the
+    assessment records it among its contributing lines.
 
-
-def month_mrr(*, versions: Iterable[MrrVersion], month: date) -> Decimal:
-    """Return a line's MRR for the calendar month containing ``month``.
-
-    That is the MRR of the version in effect on the month's first day, 0 if none (not yet
-    started, or terminated on or before that day). Should versions overlap, the one that
-    took effect last wins.
+    ``mrr_year_ago`` (sold lines only; None for managed lines) is the MRR of the same month a
+    year earlier expressed in this month's currency (``mrr_in_currency``), 0 when the line was
+    not billed then.
     """
-    first = month_start(month)
-    in_effect = [v for v in versions if v.in_effect_on(first)]
-    if not in_effect:
-        return ZERO
-    return max(in_effect, key=lambda v: v.effective_from).mrr
+
+    kind: LineKind
+    mrr_this_month: Decimal
+    mrr_year_ago: Decimal | None
+    currency: str
+    growth_market: bool
+    points: Decimal
 
 
-def sold_mrr(*, mrr_this_month: Decimal, mrr_year_ago: Decimal) -> Decimal:
-    """Return the sold MRR: growth over the same month a year earlier, never negative."""
-    return max(ZERO, mrr_this_month - mrr_year_ago)
+def contributing_line(
+    *,
+    kind: LineKind,
+    this_month: Billing | None,
+    year_ago: Billing | None = None,
+    growth_market: bool,
+    rule_set: RuleSet,
+) -> LineFigures | None:
+    """Return what a line earns as a ``kind`` line, given its MRR this month and the same
+    month a year earlier: the versions that set them (``core.rules.version_for_month``; None
+    when none did), or a what-if's figures.
 
-
-def line_sold_mrr(*, versions: Iterable[MrrVersion], as_of: date) -> Decimal:
-    """Return a line's sold MRR as of ``as_of`` (month of ``as_of`` vs 12 months earlier)."""
-    history = tuple(versions)
-    year_ago = date(as_of.year - 1, as_of.month, 1)
-    return sold_mrr(
-        mrr_this_month=month_mrr(versions=history, month=as_of),
-        mrr_year_ago=month_mrr(versions=history, month=year_ago),
+    A line contributes only when it is billed this month (a version with MRR above 0):
+    otherwise None, and it earns nothing (SPEC 3: MRR 0 when not started or terminated).
+    Managed: points on this month's MRR. Sold (sourced or assisted): points on the growth
+    over the same month a year earlier, never negative (SPEC 4). Each month's MRR is valued
+    in its own currency, by that currency's USD-100 amount: a line re-billed in another
+    currency within the year is compared in USD-100 equivalents, so that the growth is what
+    points measure and not an artefact of the currency change (docs/decisions.md). The tier
+    run's SQL computes exactly this (the property test holds them equal).
+    """
+    kind = LineKind(kind)
+    if this_month is None or this_month.mrr <= 0:
+        return None
+    now = line_points(
+        mrr=this_month.mrr,
+        currency=this_month.currency,
+        kind=kind,
+        growth_market=growth_market,
+        rule_set=rule_set,
+    )
+    if kind == LineKind.MANAGED:
+        return LineFigures(
+            kind=kind,
+            mrr_this_month=this_month.mrr,
+            mrr_year_ago=None,
+            currency=this_month.currency,
+            growth_market=growth_market,
+            points=now,
+        )
+    then = ZERO
+    shown_then = ZERO
+    if year_ago is not None:
+        then = line_points(
+            mrr=year_ago.mrr,
+            currency=year_ago.currency,
+            kind=kind,
+            growth_market=growth_market,
+            rule_set=rule_set,
+        )
+        shown_then = mrr_in_currency(
+            mrr=year_ago.mrr,
+            currency=year_ago.currency,
+            into=this_month.currency,
+            rule_set=rule_set,
+        )
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        growth = max(ZERO, now - then)
+    return LineFigures(
+        kind=kind,
+        mrr_this_month=this_month.mrr,
+        mrr_year_ago=shown_then,
+        currency=this_month.currency,
+        growth_market=growth_market,
+        points=growth,
     )
 
 
@@ -455,20 +509,6 @@ def managed_eligible(
 def meets_prerequisites(*, has_partner_certification: bool, has_pro_subscription: bool) -> bool:
     """Return whether the program prerequisites for any tier from Gold up are met."""
     return has_partner_certification and has_pro_subscription
-
-
-def pro_subscription_qualifies(
-    *, edition: str | None, mrr: Decimal, currency: str, rule_set: RuleSet
-) -> bool:
-    """Return whether a partner's own self-serve subscription meets the prerequisite.
-
-    Professional or Enterprise edition, costing at least the rule set's USD minimum
-    (USD 400/month); other currencies are converted with the USD-100 table.
-    """
-    if edition not in ("professional", "enterprise"):
-        return False
-    units = usd100_units(mrr=mrr, usd100_amount=usd100_amount(currency=currency, rule_set=rule_set))
-    return settle_points(units * HUNDRED) >= rule_set.pro_subscription_min_usd
 
 
 def meets_target(*, points: Points, target: TierTarget, rule_set: RuleSet) -> bool:
@@ -536,6 +576,57 @@ def retention_pct(*, kept: Decimal | int, base: Decimal | int) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = POINTS_PRECISION
         return (kept * HUNDRED / base).quantize(RETENTION_RESOLUTION, rounding=ROUND_FLOOR)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Customer and revenue retention of a partner's book, in percent (SPEC 4, Elite)."""
+
+    customer_pct: Decimal
+    revenue_pct: Decimal
+
+
+def book_retention(
+    *, book: Iterable[Iterable[Iterable[Version]]], as_of: date, rule_set: RuleSet
+) -> Retention:
+    """Return the retention of a book of customers taken a year before ``as_of``.
+
+    ``book`` gives each customer as its lines, each line as its versions. Only customers
+    billed (any line) in the month a year before count. Customer retention: how many of them
+    are still billed in the month of ``as_of``. Revenue retention: their total MRR (all lines)
+    in the month of ``as_of`` over the month a year before, each line's MRR valued in USD-100
+    units by its own currency, so currencies mix and expansion counts (net retention).
+    """
+    now_month, then_month = as_of, months_back(as_of, 12)
+    customers_then = customers_kept = 0
+    units_then = units_now = ZERO
+    with localcontext() as ctx:
+        ctx.prec = POINTS_PRECISION
+        for lines in book:
+            then = now = ZERO
+            for versions in lines:
+                history = tuple(versions)
+                for month, is_now in ((then_month, False), (now_month, True)):
+                    version = version_for_month(history, month)
+                    if version is None:
+                        continue
+                    units = usd100_units(
+                        mrr=version.mrr,
+                        usd100_amount=usd100_amount(currency=version.currency, rule_set=rule_set),
+                    )
+                    if is_now:
+                        now += units
+                    else:
+                        then += units
+            if then > 0:
+                customers_then += 1
+                customers_kept += 1 if now > 0 else 0
+                units_then += then
+                units_now += now
+    return Retention(
+        customer_pct=retention_pct(kept=customers_kept, base=customers_then),
+        revenue_pct=retention_pct(kept=units_now, base=units_then),
+    )
 
 
 def year_earlier(day: date) -> date:
@@ -696,6 +787,7 @@ def assess_tier(
 class WhatIf:
     """The points and qualifying tier after adding one hypothetical line."""
 
+    line: LineFigures | None
     added_points: Decimal
     points: Points
     qualifying_tier: Tier | None
@@ -706,21 +798,29 @@ def what_if(
     *,
     points: Points,
     kind: LineKind,
-    mrr: Decimal,
-    currency: str,
+    this_month: Billing,
+    year_ago: Billing | None = None,
     growth_market: bool,
     org_kind: OrgKind,
     prerequisites_met: bool,
     rule_set: RuleSet,
     elite: EliteStanding | None = None,
 ) -> WhatIf:
-    """Return the points and qualifying tier if ``mrr`` more of ``kind`` were credited.
+    """Return the points and qualifying tier if one more line of ``kind`` were credited,
+    billed ``this_month`` (and, for a sold line, ``year_ago`` the same month a year earlier).
 
+    The line earns what ``contributing_line`` says, the rule the run is held to.
     ``next_tier`` is the gap above the resulting qualifying tier (timing rules aside).
     """
-    added = line_points(
-        mrr=mrr, currency=currency, kind=kind, growth_market=growth_market, rule_set=rule_set
+    kind = LineKind(kind)
+    line = contributing_line(
+        kind=kind,
+        this_month=this_month,
+        year_ago=year_ago,
+        growth_market=growth_market,
+        rule_set=rule_set,
     )
+    added = line.points if line is not None else ZERO
     new_points = points.plus(kind=kind, points=added)
     tier = qualifying_tier(
         points=new_points,
@@ -734,7 +834,9 @@ def what_if(
         if tier is None
         else gap_to_next_tier(points=new_points, current_tier=tier, rule_set=rule_set)
     )
-    return WhatIf(added_points=added, points=new_points, qualifying_tier=tier, next_tier=gap)
+    return WhatIf(
+        line=line, added_points=added, points=new_points, qualifying_tier=tier, next_tier=gap
+    )
 
 
 # --------------------------------------------------------------------------- benefits
@@ -803,8 +905,8 @@ _GOLD_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tie
 _PLATINUM_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tier.PLATINUM)
 _ELITE: frozenset[BenefitHolder] = frozenset({Tier.ELITE})
 
-#: Who gets each benefit (seeds/004). The partner-matching row is the matrix's summary;
-#: ``partner_matching_eligible`` is the rule that decides (SPEC 10).
+#: Who gets each benefit (seeds/004). The partner-matching row is the matrix's summary; the
+#: rule that decides (SPEC 10) needs accreditations and certifications, not recorded yet.
 BENEFITS: Mapping[Benefit, frozenset[BenefitHolder]] = MappingProxyType(
     {
         Benefit.DEAL_COMMISSION: _EVERYONE,
@@ -868,60 +970,3 @@ def benefits_for(*, org_kind: OrgKind, tier: Tier | None) -> frozenset[Benefit]:
     else:
         holder = Tier(tier)
     return frozenset(b for b, holders in BENEFITS.items() if holder in holders)
-
-
-# --------------------------------------------------------------------------- partner matching
-
-
-@dataclass(frozen=True)
-class MatchingProfile:
-    """What partner-matching eligibility looks at, over the last 12 months (SPEC 10).
-
-    MRR figures are in one currency (e.g. USD equivalents); only their ratio matters.
-    """
-
-    org_kind: OrgKind
-    tier: Tier | None
-    sourced_sold_mrr: Decimal
-    total_sold_mrr: Decimal
-    has_valid_accreditation: bool
-    customer_retention_pct: Decimal
-    software_certifications: int
-    implementation_certifications: int
-
-
-def sourced_share_pct(*, sourced_sold_mrr: Decimal, total_sold_mrr: Decimal) -> Decimal | None:
-    """Return the Partner Sourced share of sold MRR in percent; ``None`` with no sold MRR."""
-    if total_sold_mrr <= 0:
-        return None
-    with localcontext() as ctx:
-        ctx.prec = POINTS_PRECISION
-        return sourced_sold_mrr * HUNDRED / total_sold_mrr
-
-
-def partner_matching_eligible(*, profile: MatchingProfile, rule_set: RuleSet) -> bool:
-    """Return whether a partner may be put forward by partner matching (SPEC 10).
-
-    >= 20 % of its sold MRR Partner Sourced, and either a valid accreditation, or a tier of
-    Platinum or above with >= 85 % customer retention, >= 1 software certification and >= 1
-    implementation certification. Providers and partners with no sold MRR are not eligible.
-    """
-    if OrgKind(profile.org_kind) == OrgKind.PROVIDER:
-        return False
-    if profile.total_sold_mrr <= 0:
-        return False
-    # Cross-multiplied rather than divided, so that exactly 20 % is compared exactly.
-    if (
-        profile.sourced_sold_mrr * HUNDRED
-        < rule_set.matching_min_sourced_share_pct * profile.total_sold_mrr
-    ):
-        return False
-    if profile.has_valid_accreditation:
-        return True
-    return (
-        profile.tier is not None
-        and Tier(profile.tier) >= rule_set.matching_min_tier
-        and profile.customer_retention_pct >= rule_set.matching_min_customer_retention_pct
-        and profile.software_certifications >= 1
-        and profile.implementation_certifications >= 1
-    )

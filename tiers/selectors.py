@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, overload
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from partnerportal.core.access import scope_to_user
+from deals.models import SoldAssociation
+from partnerportal.core.access import (
+    get_visible_organisation,
+    require,
+    scope_to_user,
+    visible_organisations,
+)
+from partnerportal.core.errors import InvalidInput, NotFound
 from partnerportal.core.models import (
+    Activity,
     Country,
     Currency,
     Customer,
@@ -23,7 +31,8 @@ from partnerportal.core.models import (
 )
 
 from . import rules
-from .models import LineKind, TierAssessment, TierAssessmentLines, TierRuleSet, TierRun
+from .models import TierAssessment, TierAssessmentLines, TierRuleSet, TierRun
+from .permissions import TierAction
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def usd100_amounts() -> dict[str, Decimal]:
 
 
 def rule_set_in_force(*, on: date) -> RuleSetInForce:
-    """Return the rule set in force on `on`; raise `rules.NoRuleSetInForceError` if none.
+    """Return the rule set in force on `on`; raise `InvalidInput` on `as_of` if none is.
 
     Only rule sets that have taken effect by `on` are built, so a future set still being
     drafted in the admin cannot break today's run.
@@ -83,6 +92,17 @@ def rule_set_in_force(*, on: date) -> RuleSetInForce:
         [rule_set_from_row(row, usd100_amounts=amounts) for row in rows], on
     )
     return RuleSetInForce(pk=built[chosen.effective_from], rule_set=chosen)
+
+
+def tiered_partner(user: User, pk: object, *, action: TierAction = TierAction.VIEW) -> Organisation:
+    """Return partner `pk` if `user` sees it (else 404) and may do `action` on it (else 403).
+
+    Providers have no tier: a 404, on pages and in the API alike."""
+    organisation = get_visible_organisation(user, pk)
+    require(user, action, organisation)
+    if organisation.kind != Organisation.Kind.PARTNER:
+        raise NotFound("Providers have no tier.")
+    return organisation
 
 
 def tier_assessments(user: User) -> QuerySet[TierAssessment]:
@@ -123,9 +143,6 @@ class ContributingLine:
     @property
     def product_line_id(self) -> str:
         return self.product_line.code
-
-    def get_kind_display(self) -> str:
-        return str(LineKind(self.kind).label)
 
 
 # The lines of one assessment as rows: element i of every array is line i.
@@ -314,7 +331,7 @@ def partner_tier(organisation: Organisation) -> PartnerTier:
         lines: list[ContributingLine] = []
         try:
             rule_set: rules.RuleSet | None = rule_set_in_force(on=timezone.localdate()).rule_set
-        except rules.NoRuleSetInForceError:
+        except InvalidInput:  # no rule set in force yet: nothing to measure against
             rule_set = None
     else:
         rule_set = rule_set_from_row(assessment.rule_set, usd100_amounts=usd100_amounts())
@@ -338,6 +355,100 @@ def partner_tier(organisation: Organisation) -> PartnerTier:
     )
 
 
+def assessment_history(organisation: Organisation, *, size: int) -> list[TierAssessment]:
+    """The latest `size` assessments of one (already visible) organisation, newest first, with
+    their rule sets' targets (2 queries)."""
+    return list(organisation_assessments(organisation).prefetch_related("rule_set__targets")[:size])
+
+
+def product_line_choices() -> list[tuple[str, str]]:
+    """Every product line as (code, name), by name (one query)."""
+    return list(ProductLine.objects.order_by("name").values_list("code", "name"))
+
+
+@dataclass(frozen=True)
+class CountryRef:
+    code: str
+    name: str
+    growth_market: bool
+
+
+def countries() -> list[CountryRef]:
+    """Every country, by name, with whether it is a growth market (one query)."""
+    return [
+        CountryRef(code=code, name=name, growth_market=growth)
+        for code, name, growth in Country.objects.order_by("name").values_list(
+            "code", "name", "growth_market"
+        )
+    ]
+
+
+def tier_partners(
+    user: User, *, q: str = "", tier: str = "", at_risk: bool = False
+) -> QuerySet[Organisation, dict[str, Any]]:
+    """The partners `user` sees, by name, with their last two assessments' figures (one
+    query), as rows: pk, name, tier, as_of, at_risk, latest_total, previous_total. Filtered
+    by part of the name, the current tier and being at risk at the latest assessment."""
+    assessments = TierAssessment.objects.filter(organisation=OuterRef("pk")).order_by(
+        "-as_of", "-pk"
+    )
+    partners = (
+        visible_organisations(user)
+        .filter(kind=Organisation.Kind.PARTNER)
+        .annotate(
+            latest_as_of=Subquery(assessments.values("as_of")[:1]),
+            latest_total=Subquery(assessments.values("total_points")[:1]),
+            latest_at_risk=Subquery(assessments.values("at_risk")[:1]),
+            previous_total=Subquery(assessments.values("total_points")[1:2]),
+        )
+    )
+    if q:
+        partners = partners.filter(name__icontains=q)
+    if tier:
+        partners = partners.filter(tier=tier)
+    if at_risk:
+        partners = partners.filter(latest_at_risk=True)
+    return partners.order_by("name", "pk").values(
+        "pk",
+        "name",
+        "tier",
+        "latest_as_of",
+        "latest_total",
+        "previous_total",
+        "latest_at_risk",
+    )
+
+
 def tier_run_detail(run_id: int) -> TierRun:
     """One run record, for the caller that just made it."""
     return TierRun.objects.select_related("rule_set").get(pk=run_id)
+
+
+# --- The book of customers behind the Elite retention (the run's reads) ------------------------
+
+
+def sold_customers(*, org_ids: list[int], closed_by: date) -> dict[int, set[int]]:
+    """The customers each organisation holds a line of through a sold association closed on or
+    before `closed_by` (an association counts from its close date on). One query."""
+    held: dict[int, set[int]] = {org_id: set() for org_id in org_ids}
+    for org_id, customer_id in SoldAssociation.objects.filter(
+        organisation_id__in=org_ids, close_date__lte=closed_by
+    ).values_list("organisation_id", "customer_id"):
+        held[org_id].add(customer_id)
+    return held
+
+
+def activities_between(
+    *, org_ids: list[int], start: datetime, end: datetime
+) -> dict[tuple[int, int], list[rules.Activity]]:
+    """The portal activity of these organisations in [start, end), every kind, per
+    (organisation, customer), each on its calendar day in the program's time zone. One query."""
+    tz = timezone.get_default_timezone()
+    found: dict[tuple[int, int], list[rules.Activity]] = {}
+    for org_id, customer_id, kind, occurred_at in Activity.objects.filter(
+        organisation_id__in=org_ids, occurred_at__gte=start, occurred_at__lt=end
+    ).values_list("organisation_id", "customer_id", "kind", "occurred_at"):
+        found.setdefault((org_id, customer_id), []).append(
+            rules.Activity(kind=kind, occurred_on=occurred_at.astimezone(tz).date())
+        )
+    return found

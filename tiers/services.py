@@ -32,7 +32,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
@@ -40,11 +39,22 @@ from django.utils import timezone
 from deals.models import Motion, SoldAssociation
 from partnerportal.core.access import require
 from partnerportal.core.audit import Audited, audit, audit_many
+from partnerportal.core.errors import InvalidInput, StateConflict
 from partnerportal.core.models import Organisation, User
+from partnerportal.core.rules import Version, first_of_month, months_back
+from partnerportal.core.selectors import line_versions
 from partnerportal.core.sql import array_literal
 
-from . import rules
-from .models import EliteInvitation, SoldSource, TierAssessment, TierRun
+from . import rules, selectors
+from .inputs import RuleSetInput
+from .models import (
+    EliteInvitation,
+    SoldSource,
+    TierAssessment,
+    TierRuleSet,
+    TierRun,
+    TierTarget,
+)
 from .permissions import TierAction
 from .selectors import rule_set_in_force
 
@@ -79,13 +89,24 @@ SOLD_SOURCE: str = SoldSource.ASSOCIATIONS.value
 # exact: a line's points are MRR x weight x growth multiplier / the currency's USD-100 amount,
 # dividing last (as `rules.line_points` does) at 40 decimal places, far finer than the 1e-12
 # resolution at which the rules compare points.
+#
+# This is the pure rules in SQL, for speed, and must say exactly what they say (held equal on
+# generated programs by tiers/tests/test_property_sql_equals_rules.py):
+# - a line's MRR for a month: `core.rules.version_for_month`;
+# - which customers a partner manages: `rules.managed_eligible` (eligible kinds, the window of
+#   calendar days up to the run date, both inclusive);
+# - what a line earns: `rules.contributing_line` (only lines billed this month, MRR above 0;
+#   sold growth compared in USD-100 units, each month in its own currency; the year-ago MRR
+#   shown in this month's currency, `rules.mrr_in_currency`).
 _PARTNERS_SQL = f"""
 CREATE TEMPORARY TABLE tiers_run_partners AS
 WITH
 billed AS (
     -- Every line billed this month (one subscription per customer and product line), with
     -- its MRR a year ago if it was billed then. MRR for a month is the version in effect on
-    -- its first day (SPEC 3); a line's versions never overlap.
+    -- its first day (SPEC 3, `version_for_month`). A line's versions never overlap (the
+    -- exclusion constraint `subversion_no_overlap`), so each join finds at most one, and the
+    -- rule's "the later version wins" has nothing to choose between here.
     SELECT s.customer_id, s.product_line_id, co.growth_market,
            v.mrr AS mrr_now, v.currency_id AS currency, cur.points_amount AS amount,
            ya.mrr AS mrr_then, ya.currency_id AS currency_then,
@@ -127,8 +148,10 @@ lines AS (
     FROM managed_customers mc
     JOIN billed b ON b.customer_id = mc.customer_id
     UNION ALL
-    -- Sold MRR is the growth over the same month a year earlier, never negative. A line
-    -- billed in another currency a year ago is compared in USD-100 units.
+    -- Sold MRR is the growth over the same month a year earlier, never negative, compared in
+    -- points (USD-100 units x weight), each month's MRR by its own currency's amount; the
+    -- year-ago MRR is recorded in this month's currency, rounded to cents
+    -- (`rules.contributing_line`, `rules.mrr_in_currency`).
     SELECT sa.organisation_id, sa.customer_id, sa.product_line_id, sa.kind,
            b.mrr_now,
            CASE WHEN b.currency_then IS NULL THEN 0
@@ -173,54 +196,6 @@ WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)
 _SUMS_SQL = "SELECT organisation_id, sourced, assisted, managed FROM tiers_run_partners"
 
 
-# The Elite retention figures (SPEC 4) of some organisations, over their book of customers a
-# year before the run date: the customers whose lines they held by then (sold associations
-# closed by that date) and those they managed then (eligible activity in the 60 days up to
-# it), counting only customers billed in that month. Customer retention: how many of those
-# are still billed in the run's month. Revenue retention: their total MRR (all lines) in the
-# run's month over that month a year earlier, in USD-100 units, so net of expansion.
-_RETENTION_SQL = f"""
-WITH
-book AS (
-    SELECT sa.organisation_id, sa.customer_id
-    FROM {SoldAssociation._meta.db_table} sa
-    WHERE sa.organisation_id = ANY(%(org_ids)s::bigint[]) AND sa.close_date <= %(year_ago)s
-    UNION
-    SELECT a.organisation_id, a.customer_id
-    FROM core_activity a
-    WHERE a.organisation_id = ANY(%(org_ids)s::bigint[])
-      AND a.kind = ANY(%(eligible_kinds)s)
-      AND a.occurred_at >= %(window_start)s
-      AND a.occurred_at < %(window_end)s
-),
-customer_units AS (
-    SELECT s.customer_id,
-           SUM(CASE WHEN v.effective_from <= %(then_month)s
-                     AND (v.effective_until IS NULL OR v.effective_until > %(then_month)s)
-                    THEN CAST(v.mrr AS numeric(60, 40)) / cur.points_amount ELSE 0 END)
-               AS units_then,
-           SUM(CASE WHEN v.effective_from <= %(now_month)s
-                     AND (v.effective_until IS NULL OR v.effective_until > %(now_month)s)
-                    THEN CAST(v.mrr AS numeric(60, 40)) / cur.points_amount ELSE 0 END)
-               AS units_now
-    FROM core_subscription s
-    JOIN core_subscriptionversion v ON v.subscription_id = s.id
-    JOIN core_currency cur ON cur.code = v.currency_id
-    WHERE s.customer_id IN (SELECT customer_id FROM book)
-    GROUP BY s.customer_id
-)
-SELECT b.organisation_id,
-       COUNT(*) AS customers_then,
-       COUNT(*) FILTER (WHERE u.units_now > 0) AS customers_kept,
-       SUM(u.units_then) AS units_then,
-       SUM(u.units_now) AS units_now
-FROM book b
-JOIN customer_units u ON u.customer_id = b.customer_id
-WHERE u.units_then > 0
-GROUP BY b.organisation_id
-"""  # noqa: S608  (built from constants only, never input)
-
-
 @dataclass(frozen=True)
 class TierRunResult:
     run_id: int
@@ -249,8 +224,8 @@ def _lines_params(*, as_of: date, rule_set: rules.RuleSet, org_ids: list[int]) -
     weights = rule_set.points_per_usd100
     return {
         "as_of": as_of,
-        "month": rules.month_start(as_of),
-        "year_ago": date(as_of.year - 1, as_of.month, 1),
+        "month": first_of_month(as_of),
+        "year_ago": months_back(as_of, 12),
         "org_ids": array_literal(org_ids),  # one string: 10 000 ids quoted at once
         "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
         "window_start": window_start,
@@ -280,35 +255,41 @@ def team_certifications(*, org_ids: list[int], as_of: date) -> dict[int, int]:
     return {}
 
 
-def _elite_facts(*, org_ids: list[int], as_of: date) -> dict[int, tuple[Decimal, Decimal, int]]:
+def _elite_facts(
+    *, org_ids: list[int], as_of: date, rule_set: rules.RuleSet
+) -> dict[int, tuple[Decimal, Decimal, int]]:
     """Return (customer retention %, revenue retention %, team certifications) per organisation.
 
-    One statement for any number of organisations. An organisation with no customer to
-    retain a year ago has 0 % retention (see `rules.retention_pct`).
+    The book of each organisation is taken a year before `as_of`: the customers whose lines it
+    held by then (sold associations closed by that date) and those it managed then
+    (`rules.managed_eligible` on that date); `rules.book_retention` values it from the
+    customers' versions (`core.rules.version_for_month`). Three reads for any number of
+    organisations; an organisation with no customer to retain a year ago has 0 % retention.
     """
     year_ago = rules.year_earlier(as_of)
+    books = selectors.sold_customers(org_ids=org_ids, closed_by=year_ago)
     window_start, window_end = _activity_window(year_ago)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RETENTION_SQL,
-            {
-                "org_ids": org_ids,
-                "year_ago": year_ago,
-                "eligible_kinds": sorted(rules.ELIGIBLE_ACTIVITY_KINDS),
-                "window_start": window_start,
-                "window_end": window_end,
-                "then_month": rules.month_start(year_ago),
-                "now_month": rules.month_start(as_of),
-            },
-        )
-        figures = {row[0]: row[1:] for row in cursor.fetchall()}
+    activities = selectors.activities_between(org_ids=org_ids, start=window_start, end=window_end)
+    for (org_id, customer_id), done in activities.items():
+        if rules.managed_eligible(activities=done, as_of=year_ago):
+            books[org_id].add(customer_id)
+    lines = line_versions(
+        {customer for book in books.values() for customer in book}, months=(year_ago, as_of)
+    )
+    by_customer: dict[int, list[list[Version]]] = defaultdict(list)
+    for (customer_id, _product_line), versions in lines.items():
+        by_customer[customer_id].append(versions)
     certifications = team_certifications(org_ids=org_ids, as_of=as_of)
     facts = {}
     for org_id in org_ids:
-        customers_then, customers_kept, units_then, units_now = figures.get(org_id, (0, 0, 0, 0))
+        retention = rules.book_retention(
+            book=(by_customer[customer] for customer in sorted(books[org_id])),
+            as_of=as_of,
+            rule_set=rule_set,
+        )
         facts[org_id] = (
-            rules.retention_pct(kept=customers_kept, base=customers_then),
-            rules.retention_pct(kept=units_now, base=units_then),
+            retention.customer_pct,
+            retention.revenue_pct,
             certifications.get(org_id, 0),
         )
     return facts
@@ -425,13 +406,15 @@ def _assess_chunk(
     """Assess `organisations` (rows locked by the caller, computed by `_compute`); return
     (assessed, tier changes)."""
     # Retention and certifications matter only to partners meeting the Elite points: compute
-    # them for those alone (rarely any), in one statement.
+    # them for those alone (rarely any), in a few queries whatever their number.
     elite_ids = [
         org["pk"]
         for org in organisations
         if rules.elite_qualified(points=sums[org["pk"]], rule_set=rule_set)
     ]
-    elite_facts = _elite_facts(org_ids=elite_ids, as_of=as_of) if elite_ids else {}
+    elite_facts = (
+        _elite_facts(org_ids=elite_ids, as_of=as_of, rule_set=rule_set) if elite_ids else {}
+    )
 
     decisions: list[_Decision] = []
     for org in organisations:
@@ -561,8 +544,10 @@ def tier_run(
         raise ValueError("chunk_size must be positive")
     today = timezone.localdate()
     if as_of > today:
-        raise ValidationError(
-            {"as_of": [f"{as_of.isoformat()} is in the future (today is {today.isoformat()})."]}
+        raise InvalidInput(
+            f"{as_of.isoformat()} is in the future (today is {today.isoformat()}).",
+            field="as_of",
+            rule=rules.Refusal.RUN_DATE_IN_FUTURE,
         )
     in_force = rule_set_in_force(on=as_of)
     trigger = trigger or (TierRun.Trigger.API if actor else TierRun.Trigger.COMMAND)
@@ -679,10 +664,14 @@ def elite_invite(
     """
     require(actor, TierAction.ELITE_INVITE, organisation)
     if organisation.kind != Organisation.Kind.PARTNER:
-        raise ValidationError({"partner": ["Providers have no tier and cannot be Elite."]})
-    reason = (reason or "").strip()
+        raise InvalidInput(
+            "Providers have no tier and cannot be Elite.",
+            field="partner",
+            rule=rules.Refusal.PROVIDER_HAS_NO_TIER,
+        )
+    reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": ["Say why this partner is invited."]})
+        raise InvalidInput("Say why this partner is invited.", field="reason")
     # Serialise invitations of one partner, so two at once make one invitation.
     Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
     existing = EliteInvitation.objects.filter(organisation=organisation).first()
@@ -709,3 +698,129 @@ def elite_invite(
         },
     )
     return invitation, True
+
+
+# --- Rule sets (partner ops, through the admin) ------------------------------------------------
+
+#: The numbers of a rule set row that `RuleSetInput` carries, in audit order.
+_RULE_SET_FIELDS = (
+    "effective_from",
+    "sold_min_sourced_only",
+    "sourced_points",
+    "assisted_points",
+    "managed_points",
+    "growth_multiplier",
+    "pro_subscription_min_usd",
+    "elite_min_customer_retention_pct",
+    "elite_min_revenue_retention_pct",
+    "elite_min_team_certifications",
+    "matching_min_sourced_share_pct",
+    "matching_min_customer_retention_pct",
+    "matching_min_tier",
+)
+
+
+def _as_rule_set(data: RuleSetInput, *, usd100_amounts: dict[str, Decimal]) -> rules.RuleSet:
+    """The pure rule set `data` describes; its construction refuses an incomplete one."""
+    return rules.RuleSet(
+        effective_from=data.effective_from,
+        targets=tuple(
+            rules.TierTarget(
+                tier=t.tier, sold_min=t.sold_min, managed_min=t.managed_min, total_min=t.total_min
+            )
+            for t in data.targets
+        ),
+        usd100_amounts=usd100_amounts,
+        points_per_usd100={
+            rules.LineKind.SOURCED: data.sourced_points,
+            rules.LineKind.ASSISTED: data.assisted_points,
+            rules.LineKind.MANAGED: data.managed_points,
+        },
+        growth_multiplier=data.growth_multiplier,
+        sold_min_sourced_only=data.sold_min_sourced_only,
+        pro_subscription_min_usd=data.pro_subscription_min_usd,
+        elite_min_customer_retention_pct=data.elite_min_customer_retention_pct,
+        elite_min_revenue_retention_pct=data.elite_min_revenue_retention_pct,
+        elite_min_team_certifications=data.elite_min_team_certifications,
+        matching_min_sourced_share_pct=data.matching_min_sourced_share_pct,
+        matching_min_customer_retention_pct=data.matching_min_customer_retention_pct,
+        matching_min_tier=data.matching_min_tier,
+    )
+
+
+def _audited(value: object) -> object:
+    """A rule-set value as the audit trail stores it (JSON: dates and decimals as text)."""
+    if isinstance(value, bool | int) or value is None:
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@transaction.atomic
+def rule_set_save(
+    *, actor: User, data: RuleSetInput, rule_set: TierRuleSet | None = None
+) -> TierRuleSet:
+    """Add a tier rule set (next program year's targets, without a deploy), or change
+    `rule_set` while no assessment was made under it (partner ops; SPEC 4).
+
+    Validated by the pure rules (`rules.RuleSet`: one target per tier, weights for every
+    kind), written with its targets and audited, in one transaction. A rule set assessments
+    were made under is history: changing it is a `StateConflict` (add a new one instead).
+    """
+    require(actor, TierAction.RULE_SET_EDIT)
+    _as_rule_set(data, usd100_amounts=selectors.usd100_amounts())
+    clash = TierRuleSet.objects.filter(effective_from=data.effective_from)
+    if rule_set is not None:
+        # Serialise edits of one rule set with runs that would start using it.
+        TierRuleSet.objects.select_for_update().filter(pk=rule_set.pk).first()
+        if TierAssessment.objects.filter(rule_set=rule_set).exists():
+            raise StateConflict(
+                f"Assessments were made under the rule set of {rule_set.effective_from}: it is "
+                "history and cannot change. Add a rule set with a later date instead."
+            )
+        clash = clash.exclude(pk=rule_set.pk)
+    if clash.exists():
+        raise InvalidInput(
+            f"A rule set already takes effect on {data.effective_from.isoformat()}.",
+            field="effective_from",
+        )
+    before = (
+        {name: _audited(getattr(rule_set, name)) for name in _RULE_SET_FIELDS}
+        if rule_set is not None
+        else None
+    )
+    row = rule_set or TierRuleSet()
+    for name in _RULE_SET_FIELDS:
+        value = getattr(data, name)
+        setattr(row, name, value.value if isinstance(value, rules.Tier) else value)
+    row.save()
+    TierTarget.objects.filter(rule_set=row).delete()
+    TierTarget.objects.bulk_create(
+        TierTarget(
+            rule_set=row,
+            tier=t.tier.value,
+            sold_min=t.sold_min,
+            managed_min=t.managed_min,
+            total_min=t.total_min,
+        )
+        for t in data.targets
+    )
+    audit(
+        actor=actor,
+        verb="tiers.rule_set.changed" if before is not None else "tiers.rule_set.added",
+        subject=row,
+        data={
+            **{name: _audited(getattr(data, name)) for name in _RULE_SET_FIELDS},
+            "targets": {
+                t.tier.value: {
+                    "sold_min": str(t.sold_min),
+                    "managed_min": str(t.managed_min),
+                    "total_min": str(t.total_min),
+                }
+                for t in sorted(data.targets, key=lambda t: t.tier)
+            },
+            **({"before": before} if before is not None else {}),
+        },
+    )
+    return row

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from . import rules
 from .access import visible_organisations
 from .models import AuditEvent, Customer, Organisation, SubscriptionVersion, User
 from .rules import Version
@@ -19,22 +20,32 @@ def versions_in_effect(on: date) -> QuerySet[SubscriptionVersion]:
     )
 
 
-def line_versions(customer_ids: Iterable[int]) -> dict[tuple[int, str], list[Version]]:
+def line_versions(
+    customer_ids: Iterable[int], *, months: tuple[date, date] | None = None
+) -> dict[tuple[int, str], list[Version]]:
     """Every subscription line of these customers, keyed (customer id, product line code),
-    with all its versions as pure values, oldest first (one query). The month rules
-    (`rules.version_for_month`) read a line's MRR for any month from them."""
-    lines: dict[tuple[int, str], list[Version]] = {}
-    rows = (
-        SubscriptionVersion.objects.filter(subscription__customer_id__in=list(customer_ids))
-        .order_by("subscription__customer_id", "subscription__product_line_id", "effective_from")
-        .values_list(
-            "subscription__customer_id",
-            "subscription__product_line_id",
-            "effective_from",
-            "effective_until",
-            "mrr",
-            "currency_id",
+    with its versions as pure values, oldest first (one query). The month rule
+    (`rules.version_for_month`) reads a line's MRR for a month from them.
+
+    With `months` (first, last), only the versions in effect on some day from the first of
+    `first` to the first of `last` are read: every version that can set the MRR of a month
+    between them (a reader of two months a year apart needs no older or later version)."""
+    versions = SubscriptionVersion.objects.filter(subscription__customer_id__in=list(customer_ids))
+    if months is not None:
+        first, last = (rules.first_of_month(day) for day in months)
+        versions = versions.filter(effective_from__lte=last).filter(
+            Q(effective_until__isnull=True) | Q(effective_until__gt=first)
         )
+    lines: dict[tuple[int, str], list[Version]] = {}
+    rows = versions.order_by(
+        "subscription__customer_id", "subscription__product_line_id", "effective_from"
+    ).values_list(
+        "subscription__customer_id",
+        "subscription__product_line_id",
+        "effective_from",
+        "effective_until",
+        "mrr",
+        "currency_id",
     )
     for customer_id, product_line, start, until, mrr, currency in rows:
         lines.setdefault((customer_id, product_line), []).append(

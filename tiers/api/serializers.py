@@ -3,9 +3,13 @@ compare them); pages show them rounded down to whole points."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..inputs import ELITE_REASON_MAX, RUN_DATE_MIN
 from ..models import EliteInvitation, LineKind, TierAssessment, TierRun
 
 
@@ -18,7 +22,22 @@ def _money() -> serializers.DecimalField:
 
 
 class TierRunIn(serializers.Serializer):
-    as_of = serializers.DateField(help_text="The run date (YYYY-MM-DD), today or earlier.")
+    as_of = serializers.DateField(
+        help_text=f"The run date (YYYY-MM-DD), from {RUN_DATE_MIN.isoformat()} to today. A date "
+        "before the first rule set is refused by the run."
+    )
+
+    def validate_as_of(self, value: date) -> date:
+        today = timezone.localdate()
+        if value < RUN_DATE_MIN:
+            raise serializers.ValidationError(
+                f"Give a run date from {RUN_DATE_MIN.isoformat()} on."
+            )
+        if value > today:
+            raise serializers.ValidationError(
+                f"{value.isoformat()} is in the future (today is {today.isoformat()})."
+            )
+        return value
 
 
 class TierRunOut(serializers.ModelSerializer):
@@ -136,7 +155,9 @@ class AssessmentOut(serializers.ModelSerializer):
 
 
 class EliteInvitationIn(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why partner ops invite this partner.")
+    reason = serializers.CharField(
+        max_length=ELITE_REASON_MAX, help_text="Why partner ops invite this partner."
+    )
 
 
 class EliteInvitationOut(serializers.ModelSerializer):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -16,7 +14,6 @@ from rest_framework.views import APIView
 
 from partnerportal.core import access
 from partnerportal.core.access import acting_user
-from partnerportal.core.models import Organisation
 
 from .. import rules, selectors, services
 from ..models import TierAssessment, TierRun
@@ -31,16 +28,6 @@ from .serializers import (
 )
 
 
-def _tiered_partner(request: Request, pk: int, action: TierAction) -> Organisation:
-    """Return partner `pk` if the caller sees it (else 404) and may do `action` (else 403)."""
-    user = acting_user(request)
-    organisation = access.get_visible_organisation(user, pk)
-    access.require(user, action, organisation)
-    if organisation.kind != Organisation.Kind.PARTNER:
-        raise Http404("Providers have no tier.")
-    return organisation
-
-
 class TierRunApi(APIView):
     @extend_schema(request=TierRunIn, responses={201: TierRunOut})
     def post(self, request: Request) -> Response:
@@ -48,14 +35,13 @@ class TierRunApi(APIView):
         access.require(acting_user(request), TierAction.RUN)
         data = TierRunIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = services.tier_run(
-                as_of=data.validated_data["as_of"],
-                actor=acting_user(request),
-                trigger=TierRun.Trigger.API,
-            )
-        except rules.NoRuleSetInForceError as exc:
-            raise ValidationError({"as_of": [str(exc).capitalize() + "."]}) from exc
+        # A date the rules refuse (no rule set in force, in the future) is an `InvalidInput`
+        # on `as_of`: a 400 through the one error mapping (`core.api.errors`).
+        result = services.tier_run(
+            as_of=data.validated_data["as_of"],
+            actor=acting_user(request),
+            trigger=TierRun.Trigger.API,
+        )
         run = selectors.tier_run_detail(result.run_id)
         return Response(TierRunOut(run).data, status=status.HTTP_201_CREATED)
 
@@ -65,7 +51,7 @@ class PartnerTierApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         """The partner's tier, its latest assessment's points and lines, and the gap to the
         next tier."""
-        picture = selectors.partner_tier(_tiered_partner(request, pk, TierAction.VIEW))
+        picture = selectors.partner_tier(selectors.tiered_partner(acting_user(request), pk))
         return Response(PartnerTierOut(_tier_body(picture)).data)
 
 
@@ -105,7 +91,7 @@ class PartnerAssessmentListApi(generics.ListAPIView):
     queryset = TierAssessment.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[TierAssessment]:
-        organisation = _tiered_partner(self.request, self.kwargs["pk"], TierAction.VIEW)
+        organisation = selectors.tiered_partner(acting_user(self.request), self.kwargs["pk"])
         return selectors.organisation_assessments(organisation)
 
 

@@ -264,6 +264,9 @@ def test_running_a_date_again_is_a_new_run_that_assesses_nobody(cast: Cast) -> N
         (None, "This field may not be null"),
         ("2025-07-14", "No tier rule set is in force on 2025-07-14"),
         ("tomorrow", "is in the future"),
+        ("1999-12-31", "Give a run date from 2000-01-01 on."),
+        ("0001-01-01", "Give a run date from 2000-01-01 on."),
+        ("9999-12-31", "is in the future"),
     ],
 )
 def test_a_bad_run_date_is_a_400_naming_the_field(
@@ -277,6 +280,26 @@ def test_a_bad_run_date_is_a_400_naming_the_field(
     assert response.status_code == 400
     assert message in response.json()["as_of"][0]
     assert not TierAssessment.objects.exists()
+
+
+def test_a_date_without_a_rule_set_is_a_400_naming_the_rule(cast: Cast) -> None:
+    response = run(cast, {"as_of": "2025-07-14"})
+
+    assert response.status_code == 400
+    assert response.json()["rule"] == ["no_rule_set_in_force"]
+
+
+def test_the_schema_describes_every_tier_request_body_field(cast: Cast) -> None:
+    schema = api_as(cast.ops).get("/api/schema/?format=json").json()["components"]["schemas"]
+
+    assert schema["TierRunInRequest"]["properties"]["as_of"] == {
+        "type": "string",
+        "format": "date",
+        "description": schema["TierRunInRequest"]["properties"]["as_of"]["description"],
+    }
+    assert schema["TierRunInRequest"]["required"] == ["as_of"]
+    reason = schema["EliteInvitationInRequest"]["properties"]["reason"]
+    assert (reason["type"], reason["maxLength"], reason["minLength"]) == ("string", 2000, 1)
 
 
 def test_a_missing_run_date_is_a_400(cast: Cast) -> None:
@@ -323,6 +346,7 @@ def test_inviting_again_returns_the_invitation_unchanged(cast: Cast) -> None:
     [
         ("org_a", {}, "reason"),
         ("org_a", {"reason": "  "}, "reason"),
+        ("org_a", {"reason": "x" * 1_000_000}, "reason"),
         ("provider", {"reason": "x"}, "partner"),
     ],
 )

@@ -85,7 +85,7 @@ def test_retier_refuses_a_bad_date_clearly(cast: Cast, value: str) -> None:
 
 @pytest.mark.django_db
 def test_retier_refuses_a_date_without_rules_or_in_the_future(cast: Cast) -> None:
-    with pytest.raises(CommandError, match="no tier rule set is in force on 2025-07-14"):
+    with pytest.raises(CommandError, match="No tier rule set is in force on 2025-07-14"):
         retier("--as-of", "2025-07-14")
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     with pytest.raises(CommandError, match="is in the future"):

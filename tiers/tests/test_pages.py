@@ -9,15 +9,22 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from partnerportal.core.models import Customer, Organisation
+from partnerportal.core.models import Country, Currency, Customer, Organisation
 from tests.cast import Cast, browser_as
-from tests.factories import OrganisationFactory
+from tests.factories import (
+    CustomerFactory,
+    OrganisationFactory,
+    SoldAssociationFactory,
+    SubscriptionFactory,
+    SubscriptionVersionFactory,
+)
 from tiers import rules, selectors, services, views
 from tiers.models import TierAssessment
 from tiers.tests.test_api import MARCH, line
@@ -453,6 +460,15 @@ def test_what_if_meeting_the_elite_points_without_invitation_stops_at_diamond(
         ({"currency": ""}, "Choose the currency of the MRR."),
         ({"country": "ZZ"}, "“ZZ” is not a known country"),
         ({"kind": "resold"}, "“resold” is not a kind of MRR"),
+        ({"mrr": "1" + "0" * 24}, "That amount is too large"),
+        ({"mrr": "x" * 1_000_000}, "Enter the monthly amount as a number"),
+        ({"mrr_year_ago": "-1"}, "Enter zero or more."),
+        ({"mrr_year_ago": "1e25"}, "That amount is too large"),
+        ({"mrr_year_ago": "100", "currency_year_ago": "XXX"}, "“XXX” is not an accepted currency"),
+        (
+            {"kind": "managed", "mrr_year_ago": "100"},
+            "Managed lines earn points on the MRR of this month alone: leave the year-ago MRR",
+        ),
     ],
 )
 def test_a_bad_what_if_is_a_message_on_the_form_not_an_error_page(
@@ -466,6 +482,51 @@ def test_a_bad_what_if_is_a_message_on_the_form_not_an_error_page(
     assert message in errors
     assert 'id="what-if-tier"' not in html
     assert '<progress id="progress-total" max="325" value="180"' in html  # the page is intact
+
+
+def test_what_if_of_a_line_re_billed_in_another_currency_earns_what_the_run_gives_it(
+    cast: Cast,
+) -> None:
+    """A GB customer billed GBP 250 a year ago and USD 900 since February, sold by A: the
+    March run compares the months in USD-100 units (GBP 250 is USD 400 for points), so the
+    line earns (900 - 400) x 5 / 100 = 25 sourced points, not (900 - 250) x 5 / 100 = 32.5.
+    The what-if, given the same line, says the same."""
+    # given: the line, and A's March assessment with it
+    customer = CustomerFactory(domain="rebilled.example", country=Country.objects.get(code="GB"))
+    subscription = SubscriptionFactory(customer=customer)
+    for mrr, currency, start, until in (
+        ("250.00", "GBP", date(2025, 1, 1), date(2026, 2, 1)),
+        ("900.00", "USD", date(2026, 2, 1), None),
+    ):
+        SubscriptionVersionFactory(
+            subscription=subscription,
+            mrr=Decimal(mrr),
+            currency=Currency.objects.get(code=currency),
+            effective_from=start,
+            effective_until=until,
+        )
+    SoldAssociationFactory(
+        organisation=cast.org_a, customer=customer, product_line=subscription.product_line
+    )
+    services.tier_run(as_of=MARCH, actor=None)
+    (run_line,) = selectors.assessment_lines(TierAssessment.objects.get(organisation=cast.org_a))
+    assert (run_line.points, run_line.mrr_year_ago) == (25, Decimal("400.00"))
+
+    # when
+    html = what_if(
+        cast,
+        kind="sourced",
+        mrr="900",
+        currency="USD",
+        country="GB",
+        mrr_year_ago="250",
+        currency_year_ago="GBP",
+    )
+
+    # then
+    words = result(html)
+    assert "over 250.00 GBP the same month a year ago (worth 400.00 USD for points)" in words
+    assert "earns 25 points" in words
 
 
 # --- Partners list -------------------------------------------------------------------------------

@@ -9,29 +9,32 @@ from decimal import Decimal as D
 
 import pytest
 
+from partnerportal.core.errors import InvalidInput
+from partnerportal.core.rules import Version
 from tiers.rules import (
     BENEFITS,
     DEAL_COMMISSION_MONTHS,
-    SPEC_RULE_SETS,
     TIER_ORDER,
     Activity,
     Benefit,
     EliteStanding,
+    LineFigures,
     LineKind,
-    MatchingProfile,
-    MrrVersion,
-    NoRuleSetInForceError,
+    Mrr,
     OrgKind,
     Points,
+    Refusal,
+    Retention,
     RuleSet,
     Tier,
     TierGap,
     TierMove,
     TierTarget,
-    UnsupportedCurrencyError,
     WhatIf,
     assess_tier,
     benefits_for,
+    book_retention,
+    contributing_line,
     display_points,
     elite_eligible,
     elite_qualified,
@@ -40,22 +43,17 @@ from tiers.rules import (
     is_down_tiering_run,
     is_eligible_activity,
     line_points,
-    line_sold_mrr,
     managed_eligible,
     meets_prerequisites,
-    month_mrr,
+    mrr_in_currency,
     next_down_tiering_window,
     next_tier_after_run,
-    partner_matching_eligible,
     points_tier,
-    pro_subscription_qualifies,
     qualifying_tier,
     retention_pct,
     rule_set_in_force,
     settle_points,
-    sold_mrr,
     sold_points,
-    sourced_share_pct,
     sum_points,
     tier_above,
     usd100_amount,
@@ -63,6 +61,7 @@ from tiers.rules import (
     what_if,
     year_earlier,
 )
+from tiers.tests.spec import SPEC_RULE_SETS
 
 RS_2025, RS_2026 = SPEC_RULE_SETS
 #: A rule set from before 2025-07-15, when assisted points still counted to the sold minimum.
@@ -266,7 +265,7 @@ def test_points_of_a_whole_number_in_inexact_currencies_meet_the_minimum() -> No
 
 @pytest.mark.parametrize("currency", ["CHF", "usd", "", "XXX", "BRL"])
 def test_unsupported_currency_is_rejected(currency: str) -> None:
-    with pytest.raises(UnsupportedCurrencyError, match="not accepted") as excinfo:
+    with pytest.raises(InvalidInput, match="not an accepted currency") as excinfo:
         line_points(
             mrr=D(100),
             currency=currency,
@@ -275,6 +274,7 @@ def test_unsupported_currency_is_rejected(currency: str) -> None:
             rule_set=RS_2026,
         )
     assert "AUD, CAD, COP, EUR, GBP, JPY, SGD, USD, ZAR" in str(excinfo.value)
+    assert (excinfo.value.field, excinfo.value.rule) == ("currency", Refusal.UNSUPPORTED_CURRENCY)
 
 
 def test_usd100_amount_of_every_accepted_currency() -> None:
@@ -288,7 +288,7 @@ def test_usd100_units() -> None:
 
 
 def test_negative_mrr_is_rejected() -> None:
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(InvalidInput, match="negative"):
         line_points(
             mrr=D("-1"),
             currency="USD",
@@ -367,121 +367,118 @@ def test_comparisons_use_unrounded_points() -> None:
     assert _tier(dataclasses.replace(short, assisted=D(75))) == Tier.GOLD
 
 
-# --------------------------------------------------------------------------- sold MRR
+# --------------------------------------------------------------------------- contributing lines
+
+
+def _billed(mrr: str, currency: str = "USD") -> Mrr:
+    return Mrr(mrr=D(mrr), currency=currency)
+
+
+def _sold(
+    this_month: Mrr | None, year_ago: Mrr | None = None, kind: LineKind = LineKind.SOURCED
+) -> LineFigures | None:
+    return contributing_line(
+        kind=kind, this_month=this_month, year_ago=year_ago, growth_market=False, rule_set=RS_2026
+    )
 
 
 @pytest.mark.parametrize(
-    ("this_month", "year_ago", "expected"),
+    ("this_month", "year_ago", "growth", "points"),
     [
-        (D(150), D(100), D(50)),
-        (D(100), D(150), D(0)),
-        (D(100), D(100), D(0)),
-        (D(80), D(0), D(80)),
-        (D(0), D(80), D(0)),
-        (D("400.01"), D("400"), D("0.01")),
+        ("150", "100", "50", D("2.5")),
+        ("100", "150", "0", D(0)),  # never negative
+        ("100", "100", "0", D(0)),
+        ("80", None, "80", D(4)),  # not billed a year ago: all of it is growth
+        ("80", "0", "80", D(4)),  # billed 0 a year ago (a free first version)
+        ("400.01", "400", "0.01", D("0.0005")),
     ],
 )
 def test_sold_mrr_is_growth_over_the_same_month_a_year_earlier(
-    this_month: D, year_ago: D, expected: D
+    this_month: str, year_ago: str | None, growth: str, points: D
 ) -> None:
-    assert sold_mrr(mrr_this_month=this_month, mrr_year_ago=year_ago) == expected
+    line = _sold(_billed(this_month), _billed(year_ago) if year_ago is not None else None)
+    assert line is not None
+    assert line.points == points == D(growth) * 5 / 100
+    assert line.mrr_year_ago == (D(year_ago) if year_ago is not None else D(0))
 
 
-def _v(start: date, until: date | None, mrr: str) -> MrrVersion:
-    return MrrVersion(effective_from=start, effective_until=until, mrr=D(mrr))
+def test_sold_growth_is_compared_in_usd100_units_across_a_currency_change() -> None:
+    """A line billed GBP 200 a year ago and USD 400 now: GBP 200 is worth USD 320 for points
+    (200 x 100 / 62.5), so the growth is USD 80 and earns 80 x 5 / 100 = 4 sourced points,
+    not (400 - 200) x 5 / 100 = 10 as raw amounts would give. The year-ago MRR is shown as
+    USD 320.00, in this month's currency."""
+    line = _sold(_billed("400", "USD"), _billed("200", "GBP"))
+
+    assert line == LineFigures(
+        kind=LineKind.SOURCED,
+        mrr_this_month=D(400),
+        mrr_year_ago=D("320.00"),
+        currency="USD",
+        growth_market=False,
+        points=D(4),
+    )
+
+
+def test_a_line_re_billed_in_a_weaker_currency_has_no_growth_unless_it_grew() -> None:
+    """USD 100 a year ago (5 points), COP 300 300 now (= USD 100, 5 points): no growth, though
+    the raw amount went from 100 to 300 300."""
+    line = _sold(_billed("300300", "COP"), _billed("100", "USD"))
+    assert line is not None
+    assert (line.points, line.mrr_year_ago) == (D(0), D("300300.00"))
 
 
 @pytest.mark.parametrize(
-    ("versions", "month", "expected"),
+    ("mrr", "currency", "into", "shown"),
     [
-        pytest.param([], date(2026, 3, 1), "0", id="no-versions"),
-        pytest.param([_v(date(2026, 3, 1), None, "100")], date(2026, 3, 1), "100", id="starts-1st"),
-        pytest.param([_v(date(2026, 3, 1), None, "100")], date(2026, 2, 1), "0", id="before-start"),
-        pytest.param([_v(date(2026, 3, 2), None, "100")], date(2026, 3, 1), "0", id="starts-2nd"),
-        pytest.param(
-            [_v(date(2026, 3, 2), None, "100")], date(2026, 4, 1), "100", id="starts-2nd-next-month"
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 1), "100")],
-            date(2026, 3, 1),
-            "0",
-            id="terminated-on-1st",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 1), "100")],
-            date(2026, 2, 1),
-            "100",
-            id="terminated-on-1st-month-before",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 2), "100")],
-            date(2026, 3, 1),
-            "100",
-            id="terminated-on-2nd",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 2), "100")],
-            date(2026, 4, 1),
-            "0",
-            id="terminated-on-2nd-next-month",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 15), "50"), _v(date(2026, 3, 15), None, "400")],
-            date(2026, 3, 1),
-            "50",
-            id="upgrade-mid-month-counts-next-month",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 15), "50"), _v(date(2026, 3, 15), None, "400")],
-            date(2026, 4, 1),
-            "400",
-            id="upgrade-mid-month-next-month",
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), date(2026, 3, 1), "50"), _v(date(2026, 3, 1), None, "400")],
-            date(2026, 3, 1),
-            "400",
-            id="upgrade-on-1st",
-        ),
-        pytest.param(
-            [_v(date(2026, 3, 1), None, "100")], date(2026, 3, 31), "100", id="any-day-of-month"
-        ),
-        pytest.param(
-            [_v(date(2025, 1, 1), None, "50"), _v(date(2026, 3, 1), None, "400")],
-            date(2026, 3, 1),
-            "400",
-            id="overlap-latest-wins",
-        ),
+        ("200", "GBP", "USD", "320.00"),
+        ("100", "USD", "COP", "300300.00"),
+        ("1", "COP", "USD", "0.00"),  # COP 1 is USD 0.000333: shown as 0.00, points keep it
+        ("150", "EUR", "EUR", "150"),
+        ("10", "AUD", "USD", "9.52"),  # 9.5238... rounded half-up
     ],
 )
-def test_month_mrr_is_the_version_in_effect_on_the_first_day(
-    versions: list[MrrVersion], month: date, expected: str
+def test_a_year_ago_mrr_is_shown_in_this_months_currency(
+    mrr: str, currency: str, into: str, shown: str
 ) -> None:
-    assert month_mrr(versions=versions, month=month) == D(expected)
+    assert mrr_in_currency(mrr=D(mrr), currency=currency, into=into, rule_set=RS_2026) == D(shown)
 
 
-@pytest.mark.parametrize(
-    ("as_of", "expected"),
-    [
-        (date(2025, 3, 15), "100"),  # new line: all of it is sold MRR
-        (date(2026, 2, 15), "0"),  # same MRR as a year earlier
-        (date(2026, 3, 15), "300"),  # upgraded on 2026-03-01: 400 vs 100
-        (date(2027, 3, 15), "0"),  # terminated: nothing sold
-    ],
-)
-def test_line_sold_mrr_compares_month_of_as_of_with_twelve_months_earlier(
-    as_of: date, expected: str
-) -> None:
-    versions = [
-        _v(date(2025, 2, 1), date(2026, 3, 1), "100"),
-        _v(date(2026, 3, 1), date(2027, 1, 1), "400"),
-    ]
-    assert line_sold_mrr(versions=versions, as_of=as_of) == D(expected)
+def test_a_line_not_billed_this_month_does_not_contribute() -> None:
+    assert _sold(None, _billed("100")) is None
+    assert _sold(_billed("0"), _billed("100")) is None
+    managed = contributing_line(
+        kind=LineKind.MANAGED, this_month=_billed("0"), growth_market=False, rule_set=RS_2026
+    )
+    assert managed is None
 
 
-def test_line_sold_mrr_on_a_leap_day() -> None:
-    versions = [_v(date(2027, 2, 1), date(2028, 2, 1), "100"), _v(date(2028, 2, 1), None, "250")]
-    assert line_sold_mrr(versions=versions, as_of=date(2028, 2, 29)) == D(150)
+def test_a_managed_line_earns_on_this_months_mrr_whatever_a_year_ago() -> None:
+    line = contributing_line(
+        kind=LineKind.MANAGED,
+        this_month=_billed("150", "EUR"),
+        year_ago=_billed("1000", "USD"),
+        growth_market=True,
+        rule_set=RS_2026,
+    )
+    assert line == LineFigures(
+        kind=LineKind.MANAGED,
+        mrr_this_month=D(150),
+        mrr_year_ago=None,
+        currency="EUR",
+        growth_market=True,
+        points=D(4),  # 150 x 1 x 2 / 75
+    )
+
+
+def test_a_contributing_line_takes_subscription_versions() -> None:
+    """The run hands the rule the versions that set each month's MRR."""
+    now = Version(date(2026, 3, 1), None, D("420"), "SGD")
+    then = Version(date(2025, 1, 1), date(2026, 3, 1), D("140"), "SGD")
+    line = contributing_line(
+        kind=LineKind.ASSISTED, this_month=now, year_ago=then, growth_market=True, rule_set=RS_2026
+    )
+    assert line is not None
+    assert (line.points, line.mrr_year_ago) == (D(12), D(140))  # 280 x 3 x 2 / 140
 
 
 # --------------------------------------------------------------------------- managed
@@ -554,8 +551,9 @@ def test_rule_set_in_force_is_the_latest_effective_on_or_before_the_date(
 
 
 def test_no_rule_set_in_force_before_the_first() -> None:
-    with pytest.raises(NoRuleSetInForceError, match="2025-07-14"):
+    with pytest.raises(InvalidInput, match="2025-07-14") as refused:
         rule_set_in_force(SPEC_RULE_SETS, date(2025, 7, 14))
+    assert (refused.value.field, refused.value.rule) == ("as_of", Refusal.NO_RULE_SET_IN_FORCE)
 
 
 def test_rule_set_in_force_ignores_order() -> None:
@@ -589,23 +587,24 @@ def test_spec_rule_sets_hold_the_spec_targets() -> None:
 
 
 def test_rule_set_needs_a_target_for_every_tier() -> None:
-    with pytest.raises(ValueError, match="exactly one target"):
+    with pytest.raises(InvalidInput, match="exactly one target") as refused:
         dataclasses.replace(RS_2026, targets=RS_2026.targets[:3])
+    assert (refused.value.field, refused.value.rule) == ("targets", Refusal.INCOMPLETE_RULE_SET)
 
 
 def test_rule_set_rejects_a_duplicate_tier_target() -> None:
     gold = TierTarget(tier=Tier.GOLD, sold_min=D(1), managed_min=D(1), total_min=D(1))
-    with pytest.raises(ValueError, match="exactly one target"):
+    with pytest.raises(InvalidInput, match="exactly one target"):
         dataclasses.replace(RS_2026, targets=(*RS_2026.targets, gold))
 
 
 def test_rule_set_needs_weights_for_every_kind() -> None:
-    with pytest.raises(ValueError, match="every line kind"):
+    with pytest.raises(InvalidInput, match="every kind of line"):
         dataclasses.replace(RS_2026, points_per_usd100={LineKind.SOURCED: D(5)})
 
 
 def test_rule_set_rejects_a_non_positive_currency_amount() -> None:
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(InvalidInput, match="positive"):
         dataclasses.replace(RS_2026, usd100_amounts={"USD": D(0)})
 
 
@@ -643,30 +642,6 @@ def test_provider_has_no_tier() -> None:
     points = _at_target(RS_2026, Tier.ELITE)
     assert _tier(points, org_kind=OrgKind.PROVIDER) is None
     assert _tier(points, org_kind="provider") is None
-
-
-@pytest.mark.parametrize(
-    ("edition", "mrr", "currency", "qualifies"),
-    [
-        ("professional", "400", "USD", True),
-        ("professional", "399.99", "USD", False),
-        ("enterprise", "400", "USD", True),
-        ("starter", "1000", "USD", False),
-        (None, "1000", "USD", False),
-        ("professional", "300", "EUR", True),
-        ("professional", "299.99", "EUR", False),
-        ("professional", "48000", "JPY", True),
-        ("professional", "420", "AUD", True),
-        ("professional", "419.99", "AUD", False),
-    ],
-)
-def test_pro_subscription_prerequisite_is_pro_level_at_usd_400(
-    edition: str | None, mrr: str, currency: str, qualifies: bool
-) -> None:
-    result = pro_subscription_qualifies(
-        edition=edition, mrr=D(mrr), currency=currency, rule_set=RS_2026
-    )
-    assert result is qualifies
 
 
 # --------------------------------------------------------------------------- tier thresholds
@@ -1094,15 +1069,19 @@ def _what_if(kind: LineKind, mrr: str, currency: str, growth: bool, **kwargs: ob
         "rule_set": RS_2026,
     }
     options.update(kwargs)
-    return what_if(kind=kind, mrr=D(mrr), currency=currency, growth_market=growth, **options)  # type: ignore[arg-type]
+    return what_if(
+        kind=kind,
+        this_month=Mrr(mrr=D(mrr), currency=currency),
+        growth_market=growth,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def test_what_if_crossing_platinum_with_sourced_mrr() -> None:
     result = what_if(
         points=NEAR_PLATINUM,
         kind=LineKind.SOURCED,
-        mrr=D(500),
-        currency="USD",
+        this_month=Mrr(mrr=D(500), currency="USD"),
         growth_market=False,
         org_kind=OrgKind.PARTNER,
         prerequisites_met=True,
@@ -1143,8 +1122,21 @@ def test_what_if_for_a_provider_has_no_tier() -> None:
 
 
 def test_what_if_rejects_an_unsupported_currency() -> None:
-    with pytest.raises(UnsupportedCurrencyError):
+    with pytest.raises(InvalidInput) as refused:
         _what_if(LineKind.SOURCED, "500", "CHF", False)
+    assert refused.value.field == "currency"
+
+
+def test_what_if_of_an_upsell_counts_only_the_growth_in_usd100_units() -> None:
+    """USD 900 now over GBP 250 a year ago (= USD 400): USD 500 of growth, 25 sourced points,
+    exactly the Platinum sold minimum; what the run's line would earn (`contributing_line`)."""
+    result = _what_if(
+        LineKind.SOURCED, "900", "USD", False, year_ago=Mrr(mrr=D(250), currency="GBP")
+    )
+    assert result.added_points == D(25)
+    assert result.line is not None
+    assert result.line.mrr_year_ago == D("400.00")
+    assert result.qualifying_tier == Tier.PLATINUM
 
 
 def test_what_if_leaves_the_current_points_unchanged() -> None:
@@ -1219,66 +1211,6 @@ def test_deal_commission_lasts_12_months_for_providers_and_36_for_partners() -> 
     assert DEAL_COMMISSION_MONTHS == {OrgKind.PROVIDER: 12, OrgKind.PARTNER: 36}
 
 
-# --------------------------------------------------------------------------- partner matching
-
-
-def _profile(**change: object) -> MatchingProfile:
-    base = MatchingProfile(
-        org_kind=OrgKind.PARTNER,
-        tier=Tier.PLATINUM,
-        sourced_sold_mrr=D(2000),
-        total_sold_mrr=D(10000),
-        has_valid_accreditation=False,
-        customer_retention_pct=D(85),
-        software_certifications=1,
-        implementation_certifications=1,
-    )
-    return dataclasses.replace(base, **change)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("change", "eligible"),
-    [
-        pytest.param({}, True, id="platinum-route-all-at-minimum"),
-        pytest.param({"sourced_sold_mrr": D("1999.99")}, False, id="sourced-share-under-20"),
-        pytest.param({"sourced_sold_mrr": D(0), "total_sold_mrr": D(0)}, False, id="no-sold-mrr"),
-        pytest.param({"customer_retention_pct": D("84.99")}, False, id="retention-under-85"),
-        pytest.param({"software_certifications": 0}, False, id="no-software-cert"),
-        pytest.param({"implementation_certifications": 0}, False, id="no-implementation-cert"),
-        pytest.param({"tier": Tier.GOLD}, False, id="gold-without-accreditation"),
-        pytest.param({"tier": Tier.ELITE}, True, id="elite"),
-        pytest.param(
-            {
-                "tier": Tier.GOLD,
-                "has_valid_accreditation": True,
-                "customer_retention_pct": D(0),
-                "software_certifications": 0,
-                "implementation_certifications": 0,
-            },
-            True,
-            id="accreditation-route",
-        ),
-        pytest.param(
-            {"has_valid_accreditation": True, "sourced_sold_mrr": D(1000)},
-            False,
-            id="accreditation-still-needs-20-percent",
-        ),
-        pytest.param(
-            {"org_kind": OrgKind.PROVIDER, "tier": None, "has_valid_accreditation": True},
-            False,
-            id="provider",
-        ),
-    ],
-)
-def test_partner_matching_eligibility(change: dict[str, object], eligible: bool) -> None:
-    assert partner_matching_eligible(profile=_profile(**change), rule_set=RS_2026) is eligible
-
-
-def test_sourced_share_pct() -> None:
-    assert sourced_share_pct(sourced_sold_mrr=D(1), total_sold_mrr=D(5)) == D(20)
-    assert sourced_share_pct(sourced_sold_mrr=D(0), total_sold_mrr=D(0)) is None
-
-
 # --------------------------------------------------------------------------- Elite retention
 
 
@@ -1321,3 +1253,35 @@ def test_a_floored_retention_of_exactly_85_fails_revenue_but_passes_customer_ret
 )
 def test_year_earlier(day: date, expected: date) -> None:
     assert year_earlier(day) == expected
+
+
+def _line(*versions: tuple[date, date | None, str, str]) -> list[Version]:
+    return [Version(start, until, D(mrr), currency) for start, until, mrr, currency in versions]
+
+
+def test_book_retention_values_each_month_in_its_own_currency() -> None:
+    """A book of four customers for the run of 15 March 2026 (months: March 2025 -> 2026).
+
+    b1: USD 2 000 then, USD 2 000 now                      20 -> 20 units
+    b2: GBP 125 then (2 units), terminated 1 March 2026     2 ->  0
+    b3: EUR 150 then, re-billed USD 300 from 1 June 2025     2 ->  3
+    b4: billed from April 2025 only: not in the base        0 -> (5)
+    Customer retention 2 of 3 = 66.6666 %; revenue 23 / 24 = 95.8333 %.
+    """
+    start = date(2024, 1, 1)
+    book = [
+        [_line((start, None, "2000", "USD"))],
+        [_line((start, date(2026, 3, 1), "125", "GBP"))],
+        [_line((start, date(2025, 6, 1), "150", "EUR"), (date(2025, 6, 1), None, "300", "USD"))],
+        [_line((date(2025, 4, 1), None, "500", "USD"))],
+    ]
+
+    retention = book_retention(book=book, as_of=date(2026, 3, 15), rule_set=RS_2026)
+
+    assert retention == Retention(customer_pct=D("66.6666"), revenue_pct=D("95.8333"))
+
+
+def test_a_book_with_nothing_billed_a_year_ago_has_no_retention() -> None:
+    book = [[_line((date(2025, 4, 1), None, "500", "USD"))]]
+    retention = book_retention(book=book, as_of=date(2026, 3, 15), rule_set=RS_2026)
+    assert retention == Retention(customer_pct=D(0), revenue_pct=D(0))

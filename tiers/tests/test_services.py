@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import (
     Activity,
     AuditEvent,
@@ -40,6 +41,7 @@ from tiers.models import (
     TierRun,
     TierTarget,
 )
+from tiers.tests import spec
 
 pytestmark = pytest.mark.django_db
 
@@ -337,10 +339,11 @@ def test_a_run_without_a_person_is_audited_as_the_scheduler_or_an_operator(
 def test_a_date_after_today_is_refused(cast: Cast) -> None:
     tomorrow = timezone.localdate() + timedelta(days=1)
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         services.tier_run(as_of=tomorrow, actor=None)
 
-    assert "in the future" in refused.value.message_dict["as_of"][0]
+    assert "in the future" in refused.value.errors["as_of"][0]
+    assert refused.value.rule == rules.Refusal.RUN_DATE_IN_FUTURE
     assert not TierAssessment.objects.exists()
     assert not TierRun.objects.exists()
 
@@ -421,8 +424,10 @@ def test_only_partner_ops_or_the_scheduler_may_run(cast: Cast) -> None:
 
 
 def test_a_date_before_any_rule_set_is_refused(cast: Cast) -> None:
-    with pytest.raises(rules.NoRuleSetInForceError):
+    with pytest.raises(InvalidInput) as refused:
         services.tier_run(as_of=date(2025, 7, 14), actor=None)
+    assert refused.value.field == "as_of"
+    assert refused.value.rule == rules.Refusal.NO_RULE_SET_IN_FORCE
 
 
 def test_the_rule_set_is_chosen_by_the_run_date(cast: Cast) -> None:
@@ -446,9 +451,9 @@ def test_the_sql_counts_the_activity_kinds_the_rules_count(cast: Cast, kind: str
 
 
 def test_sql_line_points_equal_the_pure_rules_in_every_currency(cast: Cast) -> None:
-    spec = rules.SPEC_RULE_SETS[1]
+    rs_2026 = spec.SPEC_RULE_SETS[1]
     expected = {}
-    for currency in rules.SPEC_USD100_AMOUNTS:
+    for currency in spec.SPEC_USD100_AMOUNTS:
         for country in ("GB", "BR"):
             cust = customer(f"{currency.lower()}-{country.lower()}.example", country)
             billed(cust, "marketing_hub", "1234.57", currency)
@@ -459,7 +464,7 @@ def test_sql_line_points_equal_the_pure_rules_in_every_currency(cast: Cast) -> N
                     currency=currency,
                     kind=rules.LineKind.MANAGED,
                     growth_market=country == "BR",
-                    rule_set=spec,
+                    rule_set=rs_2026,
                 )
             )
 
@@ -723,9 +728,9 @@ def test_only_partner_ops_invite_to_elite(cast: Cast) -> None:
 def test_elite_invite_refuses_providers_and_a_missing_reason(
     cast: Cast, org: str, reason: str, field: str
 ) -> None:
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         services.elite_invite(actor=cast.ops, organisation=getattr(cast, org), reason=reason)
-    assert field in refused.value.message_dict
+    assert refused.value.field == field
     assert not EliteInvitation.objects.exists()
 
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tiers import rules, selectors, services
+from partnerportal.core.errors import DomainError
+from tiers import selectors, services
+from tiers.inputs import RUN_DATE_MIN
 from tiers.models import TierRun
 
 
 def _as_of(value: str) -> date:
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007  (a date, no time)
+        day = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007  (a date, no time)
     except ValueError as exc:
         raise CommandError(
             f"--as-of must be a calendar date written YYYY-MM-DD (e.g. 2026-03-15), not '{value}'."
         ) from exc
+    if day < RUN_DATE_MIN:
+        raise CommandError(f"--as-of must be {RUN_DATE_MIN.isoformat()} or later, not {value}.")
+    return day
 
 
 class Command(BaseCommand):
@@ -34,10 +38,8 @@ class Command(BaseCommand):
         as_of = _as_of(options["as_of"])
         try:
             result = services.tier_run(as_of=as_of, actor=None, trigger=TierRun.Trigger.COMMAND)
-        except rules.NoRuleSetInForceError as exc:
-            raise CommandError(str(exc)) from exc
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        except DomainError as exc:  # the date the rules refuse, said as they say it
+            raise CommandError(exc.message) from exc
         already = selectors.assessed_count(as_of=as_of) - result.partners_assessed
         self.stdout.write(
             f"Run {result.run_id} for {as_of.isoformat()} (rules of "
