@@ -36,5 +36,7 @@ RUN pip install . \
 USER app
 EXPOSE 8000
 
-# WEB_CONCURRENCY sets gunicorn's worker count (gunicorn reads it itself).
-CMD ["gunicorn", "partnerportal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# WEB_CONCURRENCY sets gunicorn's worker count (gunicorn reads it itself). Sync workers serve
+# one request at a time and keep one persistent database connection each (production
+# settings, CONN_MAX_AGE 60): the web tier holds at most WEB_CONCURRENCY connections.
+CMD ["gunicorn", "partnerportal.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "sync", "--access-logfile", "-"]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import import_module
 
 import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from celery.worker import WorkController
 from django.test import Client
@@ -155,9 +157,21 @@ def api_as(user: User | None) -> APIClient:
     return client
 
 
-def browser_as(user: User | None) -> Client:
-    """A page client with a signed-in session."""
+def browser_as(user: User | None, *, second_factor: bool = True) -> Client:
+    """A page client with a signed-in session. For a user with an authenticator, the session
+    has passed the second factor too, as allauth records it after the code was entered
+    (`second_factor=False`: a password-only session, which staff pages and the API refuse)."""
     client = Client()
     if user is not None:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        authenticator = Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).first()
+        now = time.time()
+        records: list[dict[str, object]] = [{"method": "password", "at": now}]
+        if second_factor and authenticator is not None:
+            records.append({"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"})
+        session = client.session
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+        session.save()
     return client

@@ -101,14 +101,16 @@ def test_partner_admin_adds_a_member_who_gets_a_password_link(
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
 
 
-def test_adding_an_existing_email_is_a_clear_400(cast: Cast) -> None:
+def test_adding_an_address_already_in_the_organisation_is_a_clear_400(cast: Cast) -> None:
     response = api_as(cast.ops).post(
         f"/api/v1/partners/{cast.org_a.pk}/users/",
-        {"email": cast.admin_b.email, "role": "admin"},
+        {"email": cast.member_a.email.upper(), "role": "admin"},
         format="json",
     )
     assert response.status_code == 400
-    assert "email" in response.json()
+    assert response.json() == {
+        "email": ["member@alpha.example is already a member of Alpha Agency."]
+    }
 
 
 def test_subscription_change_appends_versions_and_closes_the_previous(cast: Cast) -> None:

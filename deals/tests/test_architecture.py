@@ -4,7 +4,6 @@ and the services and views stay split by audience."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,60 +19,17 @@ from partnerportal.core.rules import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_
 from tests.cast import api_as
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "deals" / "rules.py"
 
 
 def _production_sources() -> Iterator[Path]:
     """Every Python file the running program may import: not tests, not the environment."""
     for path in ROOT.rglob("*.py"):
         parts = set(path.relative_to(ROOT).parts)
-        if parts & {".venv", "tests", "node_modules", "bench"} or path == RULES:
+        if parts & {".venv", "tests", "node_modules", "bench"}:
             continue
         if path.name.startswith("test_") or path.name == "conftest.py":
             continue
         yield path
-
-
-def _rule_functions() -> dict[str, list[ast.FunctionDef]]:
-    """The functions of deals/rules.py by the name production calls them with: a module-level
-    function or a method by its own name; a dataclass hook (`__post_init__`) by its class's
-    name, since it runs whenever the class is built."""
-    tree = ast.parse(RULES.read_text())
-    found: dict[str, list[ast.FunctionDef]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            found.setdefault(node.name, []).append(node)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef):
-                    name = node.name if item.name.startswith("__") else item.name
-                    found.setdefault(name, []).append(item)
-    return found
-
-
-def test_every_rule_has_a_production_caller() -> None:
-    """A rule production never calls proves nothing when tested: each function of
-    deals/rules.py is called by production code, directly or through another rule that is."""
-    functions = _rule_functions()
-    production = "\n".join(path.read_text() for path in _production_sources())
-    reached = {name for name in functions if re.search(rf"\b{name}\b", production)}
-    calls = {
-        name: {
-            n.id if isinstance(n, ast.Name) else n.attr
-            for node in nodes
-            for n in ast.walk(node)
-            if isinstance(n, ast.Name | ast.Attribute)
-        }
-        & set(functions)
-        for name, nodes in functions.items()
-    }
-    frontier = list(reached)
-    while frontier:
-        for callee in calls[frontier.pop()] - reached:
-            reached.add(callee)
-            frontier.append(callee)
-    only_tests = sorted(set(functions) - reached)
-    assert only_tests == [], f"called only by tests: {only_tests}"
 
 
 def test_the_domain_rule_has_one_home() -> None:

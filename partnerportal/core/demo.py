@@ -129,10 +129,12 @@ def seed_demo() -> list[str]:
             )
             partners[name] = organisation
             for email, role in users:
-                user = services.partner_user_add(
+                added = services.partner_user_add(
                     actor=ops, organisation=organisation, email=email, role=role
                 )
-                services.user_password_set(user=user, password=DEMO_PASSWORD, actor=ops)
+                if added is None:  # the address has an account elsewhere: a broken demo list
+                    raise RuntimeError(f"Demo address {email} is used twice.")
+                services.user_password_set(user=added, password=DEMO_PASSWORD, actor=ops)
         today = timezone.localdate()
         for domain, name, country, segment, versions in CUSTOMERS:
             for line, edition, mrr, currency, seats, months_ago in versions:

@@ -7,9 +7,10 @@ import re
 import uuid
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -37,31 +38,70 @@ class RequestIdMiddleware:
         return response
 
 
-# Paths a staff member without a second factor may still reach: enrolment itself,
-# signing out, static files and the token-authenticated API (tokens are issued by operators).
-_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/api/", "/poi/", "/healthz")
-
-
-class StaffMfaRequiredMiddleware:
-    """Send signed-in staff without an enrolled authenticator to the enrolment page."""
+class RequestBodyLimitMiddleware:
+    """Refuse a request whose body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` with a 413
+    (JSON under /api/, a page elsewhere) before anything reads it. Django enforces the limit
+    only when a form body is parsed; DRF reads JSON from the stream and would not."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            from .views import body_too_large
+
+            return body_too_large(request, limit)
+        return self.get_response(request)
+
+
+# Paths a staff session that has not passed the second factor may still reach. Not yet
+# enrolled: the enrolment pages (everything under /accounts/) and signing out. Enrolled but
+# this session did not use the authenticator: only the MFA re-authentication and signing out.
+# Static files, customers' POI links and the health check need no sign-in at all. The API
+# answers for itself (`core.api.authentication`): a token is operator-issued; a browser
+# session gets a 403 until it passed the second factor.
+_ALWAYS_EXEMPT_PREFIXES = ("/static/", "/api/", "/poi/", "/healthz")
+_ENROLMENT_PREFIXES = ("/accounts/",)
+
+
+class StaffMfaRequiredMiddleware:
+    """A staff session counts as signed in only once it passed the second factor
+    (`core.mfa`): staff without an authenticator are sent to enrol one; staff with one whose
+    session did not use it (a password-only session) are sent to enter their code."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from .mfa import SecondFactor, session_state
+        from .models import User
+
         user = getattr(request, "user", None)
         if (
-            settings.PORTAL_STAFF_MFA_REQUIRED
-            and user is not None
+            isinstance(user, User)
             and user.is_authenticated
-            and getattr(user, "is_program_staff", False)
-            and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
+            and not request.path.startswith(_ALWAYS_EXEMPT_PREFIXES)
         ):
-            from allauth.mfa.models import Authenticator
-
-            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            state = session_state(request, user)
+            if state is SecondFactor.NOT_ENROLLED and not request.path.startswith(
+                _ENROLMENT_PREFIXES
+            ):
                 return redirect("mfa_activate_totp")
+            if state is SecondFactor.NOT_PASSED and request.path not in _second_factor_paths():
+                target = reverse("mfa_reauthenticate")
+                return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+def _second_factor_paths() -> set[str]:
+    return {reverse("mfa_reauthenticate"), reverse("account_logout")}
 
 
 class DomainErrorMiddleware:

@@ -108,19 +108,44 @@ def partner_create(
 
 
 @transaction.atomic
-def partner_user_add(*, actor: User, organisation: Organisation, email: str, role: str) -> User:
+def partner_user_add(
+    *, actor: User, organisation: Organisation, email: str, role: str
+) -> User | None:
     """Give a person access to a partner organisation and e-mail them a link to set a password.
 
     `role` is `admin` or `member` (the API's words) or the full role name.
+
+    Returns the new account, or None when the address already has an account outside
+    `organisation` (another partner's, or a staff one): nothing is created, the owner of the
+    address is told by e-mail, and the caller must answer exactly as for a new account, so
+    that nobody learns which addresses have accounts elsewhere (no enumeration across
+    tenants). An address already in `organisation` is refused: its admin sees its own people.
+    Two requests adding the same new address at once create one account; the other is refused
+    (or, if the winner was another organisation, told as above), never a server error.
     """
     require(actor, Action.PARTNER_ADD_USER, organisation)
     full_role = {"admin": Role.PARTNER_ADMIN, "member": Role.PARTNER_MEMBER}.get(role, role)
     if full_role not in PARTNER_ROLES:
         raise _invalid("role", "Role must be 'admin' or 'member'.")
     email = (email or "").strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise _invalid("email", "This e-mail address already has an account.")
-    user = User.objects.create_user(email=email, role=full_role, organisation=organisation)
+    if not email:
+        raise _invalid("email", "An e-mail address is required.")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
+                user = User.objects.create_user(
+                    email=email, role=full_role, organisation=organisation
+                )
+        except IntegrityError:
+            # Another request created the address between our look-up and our insert; its
+            # transaction has committed (the unique index waited for it), so it is visible now.
+            existing = User.objects.filter(email__iexact=email).first()
+            if existing is None:
+                raise
+    if existing is not None:
+        _account_exists(actor=actor, organisation=organisation, existing=existing)
+        return None
     audit(
         actor=actor,
         verb="core.partner.user_added",
@@ -132,6 +157,22 @@ def partner_user_add(*, actor: User, organisation: Organisation, email: str, rol
 
     send_account_invitation.delay_on_commit(user.pk)
     return user
+
+
+def _account_exists(*, actor: User, organisation: Organisation, existing: User) -> None:
+    """`partner_user_add` of an address that already has an account."""
+    if existing.organisation_id == organisation.pk:
+        raise _invalid("email", f"{existing.email} is already a member of {organisation.name}.")
+    audit(
+        actor=actor,
+        verb="core.partner.user_add_declined",
+        subject=organisation,
+        organisation=organisation,
+        data={"email": existing.email, "reason": "account_exists_elsewhere"},
+    )
+    from .tasks import send_account_exists_notice
+
+    send_account_exists_notice.delay_on_commit(existing.pk, organisation.pk)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
-from .models import User
+from .models import Organisation, User
 
 
 @shared_task(name="core.send_account_invitation")
@@ -32,6 +32,28 @@ def send_account_invitation(user_id: int) -> bool:
             f"You have been given access to the Partner Portal for {organisation}.\n\n"
             f"Choose your password here: {settings.PORTAL_BASE_URL}{path}\n\n"
             "Then sign in with this e-mail address."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True
+
+
+@shared_task(name="core.send_account_exists_notice")
+def send_account_exists_notice(user_id: int, organisation_id: int) -> bool:
+    """Tell the owner of an address that an organisation tried to add it while it already has
+    an account elsewhere: they, not the organisation, learn it (no enumeration)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if user is None or organisation is None:
+        return False
+    send_mail(
+        subject=f"{organisation.name} tried to give you access to the Partner Portal",
+        message=(
+            f"Someone at {organisation.name} asked for {user.email} to be given access to the "
+            "Partner Portal. This address already has an account, so nothing was changed.\n\n"
+            f"If you now work with {organisation.name}, ask partner ops to move your account. "
+            "Otherwise you can ignore this message."
         ),
         from_email=None,
         recipient_list=[user.email],

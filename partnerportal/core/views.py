@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import defaults
 
 from . import access, presenters, selectors
 from .forms import AuditFilterForm
@@ -76,3 +77,49 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- Error replies: JSON under /api/, pages elsewhere (`handler400/403/404/500` in the project
+# URLs). DRF answers its own views' errors as JSON (`core.api.errors`); these cover what never
+# reaches a DRF view: an unknown API address, an uncaught exception, a refused host or body.
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return JsonResponse({"detail": "You are not allowed to do this."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_request(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_request(request):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side; nothing was half-saved. Try again."},
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
+def body_too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    """413 for a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` (`RequestBodyLimitMiddleware`)."""
+    message = f"The request is too large: at most {limit // 1024} KB may be sent at once."
+    if is_api_request(request):
+        return JsonResponse({"detail": message}, status=413)
+    return render(request, "error.html", {"status": 413, "messages_": [message]}, status=413)

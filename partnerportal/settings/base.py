@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "axes",
+    "csp",
     "partnerportal.core",
     "tiers",
     "deals",
@@ -58,8 +62,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "partnerportal.core.middleware.RequestIdMiddleware",
+    "partnerportal.core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -69,6 +75,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "partnerportal.core.middleware.StaffMfaRequiredMiddleware",
     "partnerportal.core.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "partnerportal.urls"
@@ -92,10 +100,16 @@ TEMPLATES = [
 ]
 
 # PostgreSQL is the only database: constraints, locks and date ranges rely on it.
+# Connections per process model (docs/decisions.md, "Database connections"): by default one
+# connection per request, closed at its end (CONN_MAX_AGE 0), which is right for any server
+# that starts a thread per request (runserver): a persistent connection would outlive its
+# thread and PostgreSQL would run out of connections. Production (gunicorn sync workers, one
+# request at a time per process) keeps one persistent connection per worker
+# (settings/production.py). DATABASE_CONN_MAX_AGE overrides either.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnerportal"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
@@ -112,6 +126,9 @@ CACHES = {
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: refuses every sign-in attempt of a locked-out account or
+    # address, whichever sign-in path calls authenticate().
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -139,6 +156,49 @@ MFA_TOTP_ISSUER = "Partner Portal"
 # before they can use the portal's pages (API tokens are issued by an operator).
 PORTAL_STAFF_MFA_REQUIRED = env_bool("PORTAL_STAFF_MFA_REQUIRED", True)
 
+# django-axes: every sign-in path (allauth's form; the Django admin's login is sent to it,
+# partnerportal/urls.py) is paused for 15 minutes after 5 failed passwords for one account
+# (from whatever addresses) or from one address (on whatever accounts: password spraying);
+# unknown e-mail addresses are counted alike, so a lockout tells nothing about who has an
+# account. allauth's own limits (10 failures a minute per address, 5 per account in 5
+# minutes) stay on as well.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "partnerportal.core.lockout.attempted_email"
+AXES_LOCKOUT_CALLABLE = "partnerportal.core.lockout.lockout_response"
+AXES_ENABLE_ADMIN = True
+# Client addresses (axes, API throttling of anonymous callers): REMOTE_ADDR, unless
+# PORTAL_PROXY_COUNT says how many reverse proxies in front append to X-Forwarded-For (the
+# same rule as DRF's NUM_PROXIES, core.lockout.client_address).
+PORTAL_PROXY_COUNT = int(os.environ.get("PORTAL_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "partnerportal.core.lockout.client_address"
+
+# Content-Security-Policy (django-csp): everything from the portal itself, nothing inline
+# (no inline script, no style attribute, no <style>); images may also be data: URIs (the
+# authenticator QR code allauth draws). The browser tests fail on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Request bodies: at most 2 MB (the largest legitimate one, a quote with its lines, is a few
+# KB; a text over its column's length is a 400 naming the field, below this bound).
+# `RequestBodyLimitMiddleware` answers 413 for any larger body before it is read (Django
+# refuses only larger form bodies; DRF reads JSON from the stream, bypassing its check).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -160,8 +220,26 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "partners@porta
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A browser session counts only once it passed the staff second factor.
+        "partnerportal.core.api.authentication.MfaSessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "partnerportal.core.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Per signed-in user (a token is a user) and per address for anonymous callers (the POI
+    # links); over the rate: 429 with Retry-After. Generous: a person or an integration never
+    # comes near; a runaway script does.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "partnerportal.core.api.throttling.UserThrottle",
+        "partnerportal.core.api.throttling.AnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("PORTAL_API_RATE_USER", "1200/minute"),
+        "anon": os.environ.get("PORTAL_API_RATE_ANON", "120/minute"),
+    },
+    "NUM_PROXIES": PORTAL_PROXY_COUNT or None,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -242,6 +320,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every attempt at INFO; failures and lockouts are its WARNINGs.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Absolute address of the portal, for links in e-mails.

@@ -7,7 +7,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import DATABASES, env_bool
 
 DEBUG = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -30,3 +30,10 @@ CSRF_TRUSTED_ORIGINS = [
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
 )
+
+# gunicorn sync workers (the Dockerfile's) serve one request at a time per process: one
+# persistent connection per worker, so PostgreSQL sees at most WEB_CONCURRENCY connections
+# from the web server, however many clients wait. Run with threads (gthread) and it is one per
+# thread of a fixed pool; never put a thread-per-request server in front of these settings
+# without DATABASE_CONN_MAX_AGE=0.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))

@@ -67,7 +67,7 @@ class PartnerCreateIn(serializers.Serializer):
 
 class PartnerOut(serializers.ModelSerializer):
     country = serializers.CharField(source="country_id")
-    pdm = serializers.EmailField(source="pdm.email", default=None)
+    pdm = serializers.EmailField(source="pdm.email", default=None, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -91,16 +91,15 @@ class PartnerUserIn(serializers.Serializer):
     role = serializers.ChoiceField(choices=["admin", "member"])
 
 
-class PartnerUserOut(serializers.ModelSerializer):
-    organisation = serializers.IntegerField(source="organisation_id")
-    role = serializers.SerializerMethodField()
+class PartnerUserAddedOut(serializers.Serializer):
+    """The answer to adding a person: the same whether the address was new (an account is
+    created and an invitation sent) or already has an account with another organisation
+    (nothing is created; the address's owner is told), so it reveals nothing about accounts
+    elsewhere."""
 
-    class Meta:
-        model = User
-        fields = ["id", "email", "role", "organisation"]
-
-    def get_role(self, user: User) -> str:
-        return {"partner_admin": "admin", "partner_member": "member"}.get(user.role, user.role)
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=["admin", "member"])
+    detail = serializers.CharField()
 
 
 class SubscriptionChangeIn(serializers.Serializer):

@@ -18,8 +18,8 @@ from .serializers import (
     AuditEventOut,
     PartnerCreateIn,
     PartnerOut,
+    PartnerUserAddedOut,
     PartnerUserIn,
-    PartnerUserOut,
     SubscriptionChangeIn,
     SubscriptionChangeOut,
 )
@@ -50,19 +50,33 @@ class PartnerDetailApi(APIView):
         return Response(PartnerOut(organisation).data)
 
 
+PARTNER_USER_ADDED = (
+    "If this address can be added to the organisation, an e-mail with a link to choose a "
+    "password is on its way to it."
+)
+
+
 class PartnerUserCreateApi(APIView):
-    @extend_schema(request=PartnerUserIn, responses={201: PartnerUserOut})
+    @extend_schema(request=PartnerUserIn, responses={201: PartnerUserAddedOut})
     def post(self, request: Request, pk: int) -> Response:
+        """Add a person to a partner organisation. 201, with the same body, whether the address
+        was new or already has an account with another organisation (its owner is told by
+        e-mail); 400 when it is already a member of this organisation."""
         organisation = access.get_visible_organisation(access.acting_user(request), pk)
         access.require(access.acting_user(request), access.Action.PARTNER_ADD_USER, organisation)
         data = PartnerUserIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.partner_user_add(
+        services.partner_user_add(  # whether an account was created is deliberately not told
             actor=access.acting_user(request),
             organisation=organisation,
             **data.validated_data,
         )
-        return Response(PartnerUserOut(user).data, status=status.HTTP_201_CREATED)
+        body = {
+            "email": data.validated_data["email"].strip().lower(),
+            "role": data.validated_data["role"],
+            "detail": PARTNER_USER_ADDED,
+        }
+        return Response(PartnerUserAddedOut(body).data, status=status.HTTP_201_CREATED)
 
 
 class SubscriptionChangeApi(APIView):
