@@ -473,6 +473,7 @@ CASES = [
         {"lines": [line(seats=HUGE_SEATS)]},
         "lines[0].seats",
     ),
+    Bad("quote-seats-2**63", "gs", "put", quote, {"lines": [line(seats=2**63)]}, "lines[0].seats"),
     Bad("quote-seats-2.5", "gs", "put", quote, {"lines": [line(seats=2.5)]}, "lines[0].seats"),
     Bad(
         "quote-discount-approval-1MB",
@@ -496,6 +497,14 @@ CASES = [
         "post",
         close,
         closing(lines=[{"product_line": "marketing_hub", "seats": HUGE_SEATS}]),
+        "lines[0].seats",
+    ),
+    Bad(
+        "close-seats-2**63",
+        "gs",
+        "post",
+        close,
+        closing(lines=[{"product_line": "marketing_hub", "seats": 2**63}]),
         "lines[0].seats",
     ),
     Bad(

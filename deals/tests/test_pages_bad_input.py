@@ -60,13 +60,21 @@ def _quote_form(**changes: str) -> dict[str, str]:
         ({"mrr": "1e25"}, "Ensure that there are no more than 14 digits in total."),
         ({"mrr": "1000000000000"}, "no more than 12 digits before the decimal point"),
         ({"seats": str(2**70)}, "Ensure this value is less than or equal to 2147483647."),
+        ({"seats": str(2**63)}, "Ensure this value is less than or equal to 2147483647."),
         ({"seats": "2.5"}, "Enter a whole number."),
         (
             {"discount_pct": "5", "discount_approval": MEGABYTE},
             "Ensure this value has at most 200 characters",
         ),
     ],
-    ids=["mrr-1e25", "mrr-too-many-digits", "seats-2**70", "seats-2.5", "approval-1MB"],
+    ids=[
+        "mrr-1e25",
+        "mrr-too-many-digits",
+        "seats-2**70",
+        "seats-2**63",
+        "seats-2.5",
+        "approval-1MB",
+    ],
 )
 def test_a_quote_line_beyond_its_column_is_a_400_on_its_row(
     cast: Cast, changes: dict[str, str], message: str
