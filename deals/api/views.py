@@ -294,6 +294,23 @@ class DealQuoteApi(APIView):
         return Response(QuoteOut(quote).data)
 
 
+def _close_arguments(request: Request, pk: int) -> dict[str, Any]:
+    """What the close and its preview both hand the service: the same deal, check and body."""
+    deal = selectors.get_deal(acting_user(request), pk)
+    access.require(acting_user(request), DealAction.MANAGE)
+    body = _valid(CloseIn, request)
+    data = body.validated_data
+    return {
+        "actor": acting_user(request),
+        "deal": deal,
+        "purchase_domain": data["purchase_domain"],
+        "close_date": data["close_date"],
+        "lines": body.lines_input(),
+        "onboarding_partner": data["onboarding_partner"],
+        "domain_mismatch_reason": data["domain_mismatch_reason"],
+    }
+
+
 class DealCloseApi(APIView):
     @extend_schema(
         request=CloseIn,
@@ -306,19 +323,7 @@ class DealCloseApi(APIView):
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), DealAction.MANAGE)
-        body = _valid(CloseIn, request)
-        data = body.validated_data
-        deal = services.deal_close(
-            actor=acting_user(request),
-            deal=deal,
-            purchase_domain=data["purchase_domain"],
-            close_date=data["close_date"],
-            lines=body.lines_input(),
-            onboarding_partner=data["onboarding_partner"],
-            domain_mismatch_reason=data["domain_mismatch_reason"],
-        )
+        deal = services.deal_close(**_close_arguments(request, pk))
         return Response(_deal_out(request, deal))
 
 
@@ -332,19 +337,7 @@ class DealClosePreviewApi(APIView):
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        deal = selectors.get_deal(acting_user(request), pk)
-        access.require(acting_user(request), DealAction.MANAGE)
-        body = _valid(CloseIn, request)
-        data = body.validated_data
-        plan = services.deal_close_preview(
-            actor=acting_user(request),
-            deal=deal,
-            purchase_domain=data["purchase_domain"],
-            close_date=data["close_date"],
-            lines=body.lines_input(),
-            onboarding_partner=data["onboarding_partner"],
-            domain_mismatch_reason=data["domain_mismatch_reason"],
-        )
+        plan = services.deal_close_preview(**_close_arguments(request, pk))
         return Response(ClosePreviewOut(close_preview_data(plan)).data)
 
 

@@ -18,7 +18,18 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from deals.inputs import ClosedLineInput, QuoteLineInput
-from partnerportal.core.models import User
+from deals.models import (
+    Deal,
+    Inquiry,
+    Poi,
+    PurchasedLine,
+    QuoteLine,
+    QuoteVersion,
+    Referral,
+    Registration,
+    SoldAssociation,
+)
+from partnerportal.core.models import AuditEvent, Customer, User
 from tests.cast import api_as
 
 PRO_MARKETING = {
@@ -243,3 +254,24 @@ def field_error(response: Response, field: str, rule: str | None = None) -> list
     if rule is not None:
         assert body.get("rule") == [rule], body
     return list(body[field])
+
+
+# Every table the deal services write.
+WRITTEN: tuple[Any, ...] = (
+    Customer,
+    Deal,
+    Registration,
+    Referral,
+    QuoteVersion,
+    QuoteLine,
+    Poi,
+    PurchasedLine,
+    SoldAssociation,
+    Inquiry,
+    AuditEvent,
+)
+
+
+def snapshot() -> dict[str, Any]:
+    """Every row the deal services write, as values: a count alone misses an update."""
+    return {model.__name__: sorted(map(repr, model.objects.values_list())) for model in WRITTEN}

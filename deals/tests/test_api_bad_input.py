@@ -12,20 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.db.models import Model
 
-from deals.models import (
-    Deal,
-    Inquiry,
-    Poi,
-    PurchasedLine,
-    QuoteLine,
-    QuoteVersion,
-    Referral,
-    Registration,
-    SoldAssociation,
-)
-from partnerportal.core.models import AuditEvent, Customer
+from deals.tests.api_steps import snapshot
 from tests.cast import Cast, api_as
 
 from .api_steps import PRO_MARKETING, approved, deal_of, ok, poi_token, quoted, start_clock
@@ -603,28 +591,6 @@ CASES = [
         "statement",
     ),
 ]
-
-WRITTEN: tuple[type[Model], ...] = (
-    Customer,
-    Deal,
-    Registration,
-    Referral,
-    QuoteVersion,
-    QuoteLine,
-    Poi,
-    PurchasedLine,
-    SoldAssociation,
-    Inquiry,
-    AuditEvent,
-)
-
-
-def snapshot() -> dict[str, Any]:
-    """Every row the deal services write, as values: a count alone misses an update."""
-    return {
-        model.__name__: sorted(map(repr, model.objects.values_list()))  # type: ignore[attr-defined]
-        for model in WRITTEN
-    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

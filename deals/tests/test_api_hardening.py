@@ -11,21 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db.models import Model
 from django.test import override_settings
 
 from deals.models import (
     Deal,
-    Inquiry,
-    Poi,
-    PurchasedLine,
     QuoteLine,
-    QuoteVersion,
     Referral,
     Registration,
-    SoldAssociation,
 )
-from partnerportal.core.models import AuditEvent, Customer, Organisation
+from deals.tests.api_steps import snapshot
+from partnerportal.core.models import AuditEvent, Organisation
 from tests.cast import Cast, api_as
 from tests.factories import OrganisationFactory
 
@@ -51,29 +46,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return start_clock(monkeypatch)
-
-
-WRITTEN: tuple[type[Model], ...] = (
-    Customer,
-    Deal,
-    Registration,
-    Referral,
-    QuoteVersion,
-    QuoteLine,
-    Poi,
-    PurchasedLine,
-    SoldAssociation,
-    Inquiry,
-    AuditEvent,
-)
-
-
-def snapshot() -> dict[str, Any]:
-    """Every row the deal services write, as values (a count alone misses an update)."""
-    return {
-        model.__name__: sorted(map(repr, model.objects.values_list()))  # type: ignore[attr-defined]
-        for model in WRITTEN
-    }
 
 
 def refer(cast: Cast, registration: int, partner: int) -> Any:

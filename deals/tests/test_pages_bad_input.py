@@ -4,15 +4,12 @@ side of the same cases is `test_api_bad_input.py`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.db.models import Model
 from django.utils import timezone
 
 from deals import services
-from deals.models import Deal, Inquiry, Poi, PurchasedLine, QuoteLine, QuoteVersion, Registration
-from partnerportal.core.models import AuditEvent, Customer
+from deals.models import Registration
+from deals.tests.api_steps import snapshot
 from tests.cast import Cast, browser_as
 
 from .test_access_pages import quoted_deal, register, tied_deal
@@ -27,24 +24,6 @@ PRO_LINE = {
     "mrr": "800.00",
     "currency": "USD",
 }
-WRITTEN: tuple[type[Model], ...] = (
-    Customer,
-    Deal,
-    Registration,
-    QuoteVersion,
-    QuoteLine,
-    Poi,
-    PurchasedLine,
-    Inquiry,
-    AuditEvent,
-)
-
-
-def snapshot() -> dict[str, Any]:
-    return {
-        model.__name__: sorted(map(repr, model.objects.values_list()))  # type: ignore[attr-defined]
-        for model in WRITTEN
-    }
 
 
 def _quote_form(**changes: str) -> dict[str, str]:
