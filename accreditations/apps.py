@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class AccreditationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accreditations"
+
+    def ready(self) -> None:
+        from partnerportal.core import access
+
+        from . import permissions
+
+        access.declare(permissions.GRANTS)

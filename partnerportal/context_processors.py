@@ -8,7 +8,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accreditations.permissions import AccreditationAction
 from deals.permissions import DealAction
+from escalations.permissions import EscalationAction
 from partnerportal.core.access import Action, can
 from partnerportal.core.models import User
 from tiers.permissions import TierAction
@@ -23,5 +25,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "can_register_deals": can(user, DealAction.REGISTER),
         "can_view_deals": can(user, DealAction.VIEW),
         "can_decide_deals": can(user, DealAction.DECIDE),
+        "can_view_escalations": can(user, EscalationAction.VIEW),
+        "can_view_accreditations": can(user, AccreditationAction.VIEW),
         "can_view_partner_tiers": can(user, TierAction.VIEW) and not user.is_partner_user,
     }

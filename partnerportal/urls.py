@@ -35,7 +35,11 @@ urlpatterns = [
     path("api/v1/", include("partnerportal.core.api.urls")),
     path("api/v1/", include("tiers.api.urls")),
     path("api/v1/", include("deals.api.urls")),
+    path("api/v1/", include("escalations.api.urls")),
+    path("api/v1/", include("accreditations.api.urls")),
     path("", include("deals.urls")),
+    path("", include("escalations.urls")),
     path("", include("tiers.urls")),
+    path("", include("accreditations.urls")),
     path("", include("partnerportal.core.urls")),
 ]

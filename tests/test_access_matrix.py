@@ -256,6 +256,9 @@ MATRIX_MODULES = (
     "deals.tests.test_access_api",
     "deals.tests.test_access_pages",
     "tiers.tests.test_access_pages",
+    "escalations.tests.test_access",
+    "accreditations.tests.test_access_api",
+    "accreditations.tests.test_access_pages",
 )
 
 

@@ -156,6 +156,14 @@ class TierAssessment(models.Model):
         max_digits=20, decimal_places=4, null=True, blank=True
     )
     team_certifications = models.PositiveIntegerField(null=True, blank=True)
+    # Partner matching (SPEC 10) as the run decided it (`rules.partner_matching`): eligible or
+    # not, and why not (`rules.MatchingGap` codes); null for assessments made before the run
+    # decided it. The sourced share is of the sold MRR the run credited (null without any).
+    matching_eligible = models.BooleanField(null=True, blank=True)
+    #: Levels a tier-drop consequence in effect on the run date took off (SPEC 10; 0: none).
+    tiers_dropped = models.PositiveSmallIntegerField(default=0)
+    matching_gaps = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    sourced_share_pct = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -343,6 +343,56 @@ def bars(*, points: rules.Points, tier: Tier, rule_set: rules.RuleSet) -> list[B
     ]
 
 
+# --- Partner matching (SPEC 10) --------------------------------------------------------------
+
+MATCHING_GAP_WORDS: Final[Mapping[rules.MatchingGap, str]] = MappingProxyType(
+    {
+        rules.MatchingGap.NO_SOLD_MRR: "No sold MRR over the last 12 months, so no Partner "
+        "Sourced share: at least {share} % of it must be Partner Sourced.",
+        rules.MatchingGap.SOURCED_SHARE_BELOW_MINIMUM: "{actual} % of your sold MRR over the "
+        "last 12 months is Partner Sourced; at least {share} % is needed.",
+        rules.MatchingGap.NO_VALID_ACCREDITATION: "No valid accreditation. Without one, partner "
+        "matching needs all of the following:",
+        rules.MatchingGap.TIER_BELOW_MINIMUM: "a tier of {tier} or above;",
+        rules.MatchingGap.RETENTION_BELOW_MINIMUM: "customer retention of at least {retention} % "
+        "over the last 12 months;",
+        rules.MatchingGap.NO_SOFTWARE_CERTIFICATION: "at least one software certification in "
+        "your team;",
+        rules.MatchingGap.NO_IMPLEMENTATION_CERTIFICATION: "at least one implementation "
+        "certification in your team.",
+    }
+)
+
+
+@dataclass(frozen=True)
+class MatchingView:
+    """Partner matching as the latest run decided it, in words."""
+
+    eligible: bool
+    reasons: list[str]
+
+
+def matching(assessment: TierAssessment, rule_set: rules.RuleSet) -> MatchingView | None:
+    """What the tier page says of partner matching; None for an assessment made before the
+    run decided it."""
+    if assessment.matching_eligible is None:
+        return None
+    share = assessment.sourced_share_pct
+    values = {
+        "share": f"{rule_set.matching_min_sourced_share_pct.normalize():f}",
+        "actual": f"{share.quantize(Decimal('0.1')).normalize():f}" if share is not None else "0",
+        "tier": TIER_WORDS[rule_set.matching_min_tier],
+        "retention": f"{rule_set.matching_min_customer_retention_pct.normalize():f}",
+    }
+    return MatchingView(
+        eligible=assessment.matching_eligible,
+        reasons=[
+            MATCHING_GAP_WORDS[rules.MatchingGap(code)].format(**values)
+            for code in assessment.matching_gaps
+        ],
+    )
+
+
 # --- Benefits ----------------------------------------------------------------------------------
 
 
@@ -363,10 +413,12 @@ class Benefits:
     upcoming: list[str]
 
 
-def benefits(current: Tier, nxt: Tier | None) -> Benefits:
+def benefits(current: Tier, nxt: Tier | None, *, matching_eligible: bool | None = None) -> Benefits:
+    """The matrix; what the partner holds takes partner matching from its latest assessment
+    (`rules.partner_matching`), not from the tier's column alone."""
     partner = rules.OrgKind.PARTNER
     by_tier = {t: rules.benefits_for(org_kind=partner, tier=t) for t in rules.TIER_ORDER}
-    held = by_tier[current]
+    held = rules.benefits_for(org_kind=partner, tier=current, matching_eligible=matching_eligible)
     upcoming = by_tier[nxt] - held if nxt is not None else frozenset()
     return Benefits(
         groups=[

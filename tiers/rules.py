@@ -746,6 +746,12 @@ class TierAssessment:
     next_tier: TierGap | None
 
 
+def dropped_tier(*, tier: Tier, levels: int) -> Tier:
+    """Return ``tier`` lowered by ``levels`` (a tier-drop consequence, SPEC 10), never below
+    ``untiered``."""
+    return TIER_ORDER[max(0, Tier(tier).rank - max(0, levels))]
+
+
 def assess_tier(
     *,
     points: Points,
@@ -755,10 +761,14 @@ def assess_tier(
     run_date: date,
     rule_set: RuleSet,
     elite: EliteStanding | None = None,
+    tiers_dropped: int = 0,
 ) -> TierAssessment:
     """Return the full tier outcome of a run for one organisation.
 
     A provider gets no tier and no gap. A partner with no tier yet starts from ``untiered``.
+    A tier-drop consequence in effect (``tiers_dropped`` levels, SPEC 10) lowers the tier the
+    run gives, at any run (not only in the down-tiering windows), for as long as it is in
+    effect; the partner is not "at risk" of a tier it has just lost.
     """
     qualified = qualifying_tier(
         points=points,
@@ -771,15 +781,15 @@ def assess_tier(
         return TierAssessment(
             qualified_tier=None, tier=None, at_risk=False, elite_qualified=False, next_tier=None
         )
-    move = next_tier_after_run(
-        current_tier=current_tier or Tier.UNTIERED, qualified_tier=qualified, run_date=run_date
-    )
+    current = Tier(current_tier or Tier.UNTIERED)
+    move = next_tier_after_run(current_tier=current, qualified_tier=qualified, run_date=run_date)
+    tier = dropped_tier(tier=move.tier, levels=tiers_dropped)
     return TierAssessment(
         qualified_tier=qualified,
-        tier=move.tier,
-        at_risk=move.at_risk,
+        tier=tier,
+        at_risk=move.at_risk and tier == current,
         elite_qualified=elite_qualified(points=points, rule_set=rule_set),
-        next_tier=gap_to_next_tier(points=points, current_tier=move.tier, rule_set=rule_set),
+        next_tier=gap_to_next_tier(points=points, current_tier=tier, rule_set=rule_set),
     )
 
 
@@ -837,6 +847,105 @@ def what_if(
     return WhatIf(
         line=line, added_points=added, points=new_points, qualifying_tier=tier, next_tier=gap
     )
+
+
+# --------------------------------------------------------------------------- partner matching
+
+
+class MatchingGap(StrEnum):
+    """Why a partner is not eligible for partner matching (SPEC 10). Stable codes: people read
+    the presenters' words."""
+
+    NO_SOLD_MRR = "no_sold_mrr"
+    SOURCED_SHARE_BELOW_MINIMUM = "sourced_share_below_minimum"
+    NO_VALID_ACCREDITATION = "no_valid_accreditation"
+    TIER_BELOW_MINIMUM = "tier_below_minimum"
+    RETENTION_BELOW_MINIMUM = "retention_below_minimum"
+    NO_SOFTWARE_CERTIFICATION = "no_software_certification"
+    NO_IMPLEMENTATION_CERTIFICATION = "no_implementation_certification"
+
+
+@dataclass(frozen=True)
+class MatchingProfile:
+    """What partner matching looks at, as of a run (SPEC 10).
+
+    Sold MRR is the growth the run credits on sold lines over the same month a year earlier
+    (SPEC 4's sold MRR), in USD-100 units so that currencies add up: ``sourced_sold_units``
+    of Partner Sourced lines, ``sold_units`` of all sold lines. ``customer_retention_pct`` is
+    the 12-month customer retention, None when it was not needed (the rule reads it only
+    when the other conditions of the second way in hold).
+    """
+
+    tier: Tier
+    sourced_sold_units: Decimal
+    sold_units: Decimal
+    has_valid_accreditation: bool
+    software_certifications: int
+    implementation_certifications: int
+    customer_retention_pct: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Matching:
+    eligible: bool
+    gaps: tuple[MatchingGap, ...]
+    sourced_share_pct: Decimal | None
+
+
+def sourced_share_pct(*, sourced: Decimal, sold: Decimal) -> Decimal | None:
+    """The Partner Sourced share of sold MRR in percent, rounded down to 0.0001; None without
+    sold MRR."""
+    if sold <= 0:
+        return None
+    return retention_pct(kept=sourced, base=sold)
+
+
+def needs_matching_retention(*, profile: MatchingProfile, rule_set: RuleSet) -> bool:
+    """Whether partner matching must know the partner's retention: only when the sourced
+    share holds, it has no valid accreditation, and its tier and certifications allow the
+    second way in (so the run computes retention for those partners alone)."""
+    gaps = partner_matching(profile=profile, rule_set=rule_set).gaps
+    return profile.customer_retention_pct is None and gaps == (
+        MatchingGap.NO_VALID_ACCREDITATION,
+        MatchingGap.RETENTION_BELOW_MINIMUM,
+    )
+
+
+def partner_matching(*, profile: MatchingProfile, rule_set: RuleSet) -> Matching:
+    """Whether a partner is eligible for partner matching (SPEC 10), and why not.
+
+    At least 20 % of its sold MRR over the 12 months Partner Sourced, and either a valid
+    accreditation, or Platinum or above with >= 85 % customer retention over 12 months, at least
+    one software and one implementation certification (thresholds from the rule set). The
+    share is compared cross-multiplied, so exactly 20 % is exact. A retention not computed
+    (None) counts as not met.
+    """
+    share = sourced_share_pct(sourced=profile.sourced_sold_units, sold=profile.sold_units)
+    if profile.sold_units <= 0:
+        return Matching(False, (MatchingGap.NO_SOLD_MRR,), None)
+    if (
+        profile.sourced_sold_units * HUNDRED
+        < rule_set.matching_min_sourced_share_pct * profile.sold_units
+    ):
+        return Matching(False, (MatchingGap.SOURCED_SHARE_BELOW_MINIMUM,), share)
+    if profile.has_valid_accreditation:
+        return Matching(True, (), share)
+    gaps: list[MatchingGap] = []
+    if Tier(profile.tier) < rule_set.matching_min_tier:
+        gaps.append(MatchingGap.TIER_BELOW_MINIMUM)
+    if profile.software_certifications < 1:
+        gaps.append(MatchingGap.NO_SOFTWARE_CERTIFICATION)
+    if profile.implementation_certifications < 1:
+        gaps.append(MatchingGap.NO_IMPLEMENTATION_CERTIFICATION)
+    if (
+        profile.customer_retention_pct is None
+        or profile.customer_retention_pct < rule_set.matching_min_customer_retention_pct
+    ):
+        gaps.append(MatchingGap.RETENTION_BELOW_MINIMUM)
+    if gaps:
+        # Both ways in are closed: say so, the accreditation first.
+        return Matching(False, (MatchingGap.NO_VALID_ACCREDITATION, *gaps), share)
+    return Matching(True, (), share)
 
 
 # --------------------------------------------------------------------------- benefits
@@ -905,8 +1014,8 @@ _GOLD_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tie
 _PLATINUM_UP: frozenset[BenefitHolder] = frozenset(t for t in TIER_ORDER if t >= Tier.PLATINUM)
 _ELITE: frozenset[BenefitHolder] = frozenset({Tier.ELITE})
 
-#: Who gets each benefit (seeds/004). The partner-matching row is the matrix's summary; the
-#: rule that decides (SPEC 10) needs accreditations and certifications, not recorded yet.
+#: Who gets each benefit (seeds/004). The partner-matching row is the matrix's summary (the
+#: tiers that may be eligible); ``partner_matching`` decides for a partner (SPEC 10).
 BENEFITS: Mapping[Benefit, frozenset[BenefitHolder]] = MappingProxyType(
     {
         Benefit.DEAL_COMMISSION: _EVERYONE,
@@ -960,8 +1069,14 @@ DEAL_COMMISSION_MONTHS: Mapping[OrgKind, int] = MappingProxyType(
 )
 
 
-def benefits_for(*, org_kind: OrgKind, tier: Tier | None) -> frozenset[Benefit]:
-    """Return the benefits of a provider, or of a partner at ``tier``."""
+def benefits_for(
+    *, org_kind: OrgKind, tier: Tier | None, matching_eligible: bool | None = None
+) -> frozenset[Benefit]:
+    """Return the benefits of a provider, or of a partner at ``tier``.
+
+    The matrix's partner-matching row says which tiers may be eligible; whether a partner is
+    is ``partner_matching``'s answer (SPEC 10): ``matching_eligible=False`` withholds it,
+    None (not known, e.g. a tier's column) leaves the matrix's answer."""
     holder: BenefitHolder
     if OrgKind(org_kind) == OrgKind.PROVIDER:
         holder = OrgKind.PROVIDER
@@ -969,4 +1084,7 @@ def benefits_for(*, org_kind: OrgKind, tier: Tier | None) -> frozenset[Benefit]:
         raise ValueError("a partner's benefits depend on its tier")
     else:
         holder = Tier(tier)
-    return frozenset(b for b, holders in BENEFITS.items() if holder in holders)
+    held = frozenset(b for b, holders in BENEFITS.items() if holder in holders)
+    if matching_eligible is False:
+        return held - {Benefit.PARTNER_MATCHING}
+    return held

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,9 @@ from django.db import connection, transaction
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
+from accreditations import selectors as accreditation_selectors
 from deals.models import Motion, SoldAssociation
+from escalations import selectors as escalation_selectors
 from partnerportal.core.access import require
 from partnerportal.core.audit import Audited, audit, audit_many
 from partnerportal.core.errors import InvalidInput, StateConflict
@@ -144,7 +146,8 @@ lines AS (
            b.currency, b.growth_market,
            CAST(CAST(b.mrr_now * %(managed_weight)s
                      * CASE WHEN b.growth_market THEN %(growth_multiplier)s ELSE 1 END
-                     AS numeric(60, 40)) / b.amount AS numeric(52, 40)) AS points
+                     AS numeric(60, 40)) / b.amount AS numeric(52, 40)) AS points,
+           NULL::numeric AS sold_units
     FROM managed_customers mc
     JOIN billed b ON b.customer_id = mc.customer_id
     UNION ALL
@@ -161,6 +164,12 @@ lines AS (
            CAST(GREATEST(0,
                CAST(b.mrr_now * w.weight AS numeric(60, 40)) / b.amount
                - COALESCE(CAST(b.mrr_then * w.weight AS numeric(60, 40)) / b.amount_then, 0))
+               AS numeric(52, 40)),
+           -- The same growth in USD-100 units, unweighted: the line's sold MRR, of which
+           -- partner matching takes the Partner Sourced share (SPEC 10).
+           CAST(GREATEST(0,
+               CAST(b.mrr_now AS numeric(60, 40)) / b.amount
+               - COALESCE(CAST(b.mrr_then AS numeric(60, 40)) / b.amount_then, 0))
                AS numeric(52, 40))
     FROM sold_associations sa
     JOIN billed b ON b.customer_id = sa.customer_id AND b.product_line_id = sa.product_line_id
@@ -174,6 +183,9 @@ SELECT organisation_id,
        COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.SOURCED.value}'), 0) AS sourced,
        COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.ASSISTED.value}'), 0) AS assisted,
        COALESCE(SUM(points) FILTER (WHERE kind = '{rules.LineKind.MANAGED.value}'), 0) AS managed,
+       COALESCE(SUM(sold_units) FILTER (WHERE kind = '{rules.LineKind.SOURCED.value}'), 0)
+           AS sourced_units,
+       COALESCE(SUM(sold_units), 0) AS sold_units,
        COUNT(*) AS line_count,
        array_agg(customer_id) AS customer_ids,
        array_agg(product_line_id) AS product_line_ids,
@@ -193,7 +205,10 @@ FROM pg_settings
 WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)
 """
 
-_SUMS_SQL = "SELECT organisation_id, sourced, assisted, managed FROM tiers_run_partners"
+_SUMS_SQL = (
+    "SELECT organisation_id, sourced, assisted, managed, sourced_units, sold_units "
+    "FROM tiers_run_partners"
+)
 
 
 @dataclass(frozen=True)
@@ -245,20 +260,18 @@ def _day_end(day: date) -> datetime:
 
 
 def team_certifications(*, org_ids: list[int], as_of: date) -> dict[int, int]:
-    """Return the team certification count of each organisation in `org_ids` on `as_of`.
-
-    There is no certification record yet: the accreditations capability adds it (SPEC 2, 8).
-    Until then every partner holds 0, short of SPEC's 100, so nobody is Elite yet; assessments
-    record the 0 they were judged on. Replace this one function's body with a
-    count over the certification table (one statement) when it lands.
-    """
-    return {}
+    """Return the team certification count of each organisation in `org_ids` on `as_of`: the
+    certifications its team holds that day (not expired), counted in one statement over the
+    accreditations app's certification table (SPEC 2; Elite needs 100). Organisations
+    holding none are absent."""
+    counts = accreditation_selectors.team_certifications(org_ids=org_ids, as_of=as_of)
+    return {org_id: held.total for org_id, held in counts.items()}
 
 
-def _elite_facts(
+def _retentions(
     *, org_ids: list[int], as_of: date, rule_set: rules.RuleSet
-) -> dict[int, tuple[Decimal, Decimal, int]]:
-    """Return (customer retention %, revenue retention %, team certifications) per organisation.
+) -> dict[int, rules.Retention]:
+    """Return the customer and revenue retention of each organisation's book (SPEC 4, 10).
 
     The book of each organisation is taken a year before `as_of`: the customers whose lines it
     held by then (sold associations closed by that date) and those it managed then
@@ -279,27 +292,87 @@ def _elite_facts(
     by_customer: dict[int, list[list[Version]]] = defaultdict(list)
     for (customer_id, _product_line), versions in lines.items():
         by_customer[customer_id].append(versions)
-    certifications = team_certifications(org_ids=org_ids, as_of=as_of)
-    facts = {}
-    for org_id in org_ids:
-        retention = rules.book_retention(
+    return {
+        org_id: rules.book_retention(
             book=(by_customer[customer] for customer in sorted(books[org_id])),
             as_of=as_of,
             rule_set=rule_set,
         )
-        facts[org_id] = (
-            retention.customer_pct,
-            retention.revenue_pct,
+        for org_id in org_ids
+    }
+
+
+def _elite_facts(
+    *, org_ids: list[int], as_of: date, rule_set: rules.RuleSet
+) -> dict[int, tuple[Decimal, Decimal, int]]:
+    """Return (customer retention %, revenue retention %, team certifications) per organisation
+    (`_retentions`, `team_certifications`)."""
+    retentions = _retentions(org_ids=org_ids, as_of=as_of, rule_set=rule_set)
+    certifications = team_certifications(org_ids=org_ids, as_of=as_of)
+    return {
+        org_id: (
+            retentions[org_id].customer_pct,
+            retentions[org_id].revenue_pct,
             certifications.get(org_id, 0),
         )
-    return facts
+        for org_id in org_ids
+    }
+
+
+def _matching(
+    *,
+    decisions: Sequence[_Decision],
+    sold_units: dict[int, tuple[Decimal, Decimal]],
+    as_of: date,
+    rule_set: rules.RuleSet,
+) -> dict[int, rules.Matching]:
+    """Decide partner matching (SPEC 10, `rules.partner_matching`) for a chunk's decisions: two
+    reads (certifications by kind, valid accreditations) for the chunk, and the retention
+    (three more) only for the partners whose answer depends on it."""
+    org_ids = [d.organisation_id for d in decisions]
+    team = accreditation_selectors.team_certifications(org_ids=org_ids, as_of=as_of)
+    accredited = accreditation_selectors.holders_of_valid_accreditations(
+        org_ids=org_ids, as_of=as_of
+    )
+    none = accreditation_selectors.TeamCertifications()
+    profiles: dict[int, rules.MatchingProfile] = {}
+    for d in decisions:
+        sourced, sold = sold_units.get(d.organisation_id, (Decimal(0), Decimal(0)))
+        held = team.get(d.organisation_id, none)
+        profiles[d.organisation_id] = rules.MatchingProfile(
+            tier=rules.Tier(d.tier_after),
+            sourced_sold_units=sourced,
+            sold_units=sold,
+            has_valid_accreditation=d.organisation_id in accredited,
+            software_certifications=held.software,
+            implementation_certifications=held.implementation,
+            # Already computed for partners meeting the Elite points.
+            customer_retention_pct=d.elite.customer_retention_pct if d.elite else None,
+        )
+    waiting = [
+        org_id
+        for org_id, profile in profiles.items()
+        if rules.needs_matching_retention(profile=profile, rule_set=rule_set)
+    ]
+    if waiting:
+        for org_id, retention in _retentions(
+            org_ids=waiting, as_of=as_of, rule_set=rule_set
+        ).items():
+            profiles[org_id] = replace(
+                profiles[org_id], customer_retention_pct=retention.customer_pct
+            )
+    return {
+        org_id: rules.partner_matching(profile=profile, rule_set=rule_set)
+        for org_id, profile in profiles.items()
+    }
 
 
 def _compute(
     *, org_ids: list[int], as_of: date, rule_set: rules.RuleSet
-) -> dict[int, rules.Points]:
+) -> tuple[dict[int, rules.Points], dict[int, tuple[Decimal, Decimal]]]:
     """Compute the points and lines of `org_ids` into the temporary table `tiers_run_partners`
-    (one statement, no lock: it only reads) and return each organisation's exact sums.
+    (one statement, no lock: it only reads) and return each organisation's exact sums, and
+    its sold MRR in USD-100 units (Partner Sourced, all sold) for partner matching.
 
     The table lives as long as the database session: the caller drops it (`_drop_computed`).
     An organisation without a line is absent from it, with no points.
@@ -318,11 +391,13 @@ def _compute(
         )
         cursor.execute(_SUMS_SQL)
         sums: dict[int, rules.Points] = defaultdict(rules.Points)
-        for organisation_id, sourced, assisted, managed in cursor.fetchall():
+        sold_units: dict[int, tuple[Decimal, Decimal]] = {}
+        for organisation_id, sourced, assisted, managed, sourced_u, sold_u in cursor.fetchall():
             sums[organisation_id] = rules.Points(
                 sourced=sourced, assisted=assisted, managed=managed
             )
-    return sums
+            sold_units[organisation_id] = (sourced_u, sold_u)
+    return sums, sold_units
 
 
 def _drop_computed() -> None:
@@ -345,20 +420,25 @@ WITH decided AS (
                 %(qualified_tier)s::varchar[], %(tier_after)s::varchar[], %(at_risk)s::boolean[],
                 %(elite_qualified)s::boolean[], %(elite_invited)s::boolean[],
                 %(customer_retention_pct)s::numeric[], %(revenue_retention_pct)s::numeric[],
-                %(team_certifications)s::integer[])
+                %(team_certifications)s::integer[], %(matching_eligible)s::boolean[],
+                %(matching_gaps)s::text[], %(sourced_share_pct)s::numeric[],
+                %(tiers_dropped)s::smallint[])
          AS d(organisation_id, sourced, assisted, managed, total, tier_before, qualified_tier,
               tier_after, at_risk, elite_qualified, elite_invited, customer_retention_pct,
-              revenue_retention_pct, team_certifications)
+              revenue_retention_pct, team_certifications, matching_eligible, matching_gaps,
+              sourced_share_pct, tiers_dropped)
 )
 INSERT INTO tiers_tierassessment
     (organisation_id, as_of, rule_set_id, sourced_points, assisted_points, managed_points,
      total_points, sold_source, tier_before, qualified_tier, tier_after, at_risk,
      elite_qualified, elite_invited, customer_retention_pct, revenue_retention_pct,
-     team_certifications, created_at)
+     team_certifications, matching_eligible, matching_gaps, sourced_share_pct, tiers_dropped,
+     created_at)
 SELECT organisation_id, %(as_of)s, %(rule_set_id)s, sourced, assisted, managed, total,
        %(sold_source)s, tier_before, qualified_tier, tier_after, at_risk, elite_qualified,
        elite_invited, customer_retention_pct, revenue_retention_pct, team_certifications,
-       %(created_at)s
+       matching_eligible, string_to_array(matching_gaps, ','), sourced_share_pct,
+       tiers_dropped, %(created_at)s
 FROM decided
 RETURNING id, organisation_id
 """
@@ -391,12 +471,14 @@ class _Decision:
     elite_qualified: bool
     elite_invited: bool
     elite: rules.EliteStanding | None
+    tiers_dropped: int = 0
 
 
 def _assess_chunk(
     *,
     organisations: Sequence[dict[str, Any]],
     sums: dict[int, rules.Points],
+    sold_units: dict[int, tuple[Decimal, Decimal]] | None = None,
     as_of: date,
     rule_set_pk: int,
     rule_set: rules.RuleSet,
@@ -416,6 +498,10 @@ def _assess_chunk(
         _elite_facts(org_ids=elite_ids, as_of=as_of, rule_set=rule_set) if elite_ids else {}
     )
 
+    # Tier-drop consequences in effect on the run date (escalations, SPEC 10): one read.
+    drops = escalation_selectors.tier_drops(
+        organisation_ids=[org["pk"] for org in organisations], as_of=as_of
+    )
     decisions: list[_Decision] = []
     for org in organisations:
         points = sums[org["pk"]]
@@ -442,6 +528,7 @@ def _assess_chunk(
             rule_set=rule_set,
             # None below the Elite points, where the rules never consult it.
             elite=elite,
+            tiers_dropped=drops.get(org["pk"], 0),
         )
         if outcome.tier is None or outcome.qualified_tier is None:
             raise AssertionError("the rules give every partner a tier")
@@ -456,9 +543,13 @@ def _assess_chunk(
                 elite_qualified=outcome.elite_qualified,
                 elite_invited=org["elite_invited"],
                 elite=elite,
+                tiers_dropped=drops.get(org["pk"], 0),
             )
         )
 
+    matching = _matching(
+        decisions=decisions, sold_units=sold_units or {}, as_of=as_of, rule_set=rule_set
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_ASSESSMENTS_SQL,
@@ -485,6 +576,16 @@ def _assess_chunk(
                 "team_certifications": array_literal(
                     d.elite.team_certifications if d.elite else None for d in decisions
                 ),
+                "matching_eligible": array_literal(
+                    matching[d.organisation_id].eligible for d in decisions
+                ),
+                "matching_gaps": array_literal(
+                    ",".join(matching[d.organisation_id].gaps) for d in decisions
+                ),
+                "sourced_share_pct": array_literal(
+                    matching[d.organisation_id].sourced_share_pct for d in decisions
+                ),
+                "tiers_dropped": array_literal(d.tiers_dropped for d in decisions),
                 "as_of": as_of,
                 "rule_set_id": rule_set_pk,
                 "sold_source": SOLD_SOURCE,
@@ -515,6 +616,7 @@ def _assess_chunk(
                         "from": d.tier_before,
                         "to": d.tier_after,
                         "qualified_tier": d.qualified_tier,
+                        "tiers_dropped": d.tiers_dropped,
                         "total_points": str(rules.settle_points(d.points.total)),
                     },
                 )
@@ -581,7 +683,7 @@ def tier_run(
             org_ids = list(pending.order_by("pk").values_list("pk", flat=True))
             if not org_ids:
                 break
-            sums = _compute(org_ids=org_ids, as_of=as_of, rule_set=in_force.rule_set)
+            sums, sold_units = _compute(org_ids=org_ids, as_of=as_of, rule_set=in_force.rule_set)
             for start in range(0, len(org_ids), chunk_size):
                 with transaction.atomic():
                     # Serialise runs of one date, so two workers never assess the same
@@ -613,6 +715,7 @@ def tier_run(
                     chunk_assessed, chunk_changes = _assess_chunk(
                         organisations=organisations,
                         sums=sums,
+                        sold_units=sold_units,
                         as_of=as_of,
                         rule_set_pk=in_force.pk,
                         rule_set=in_force.rule_set,

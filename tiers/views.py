@@ -223,6 +223,10 @@ def _tier_page(
         {
             **context,
             "assessment": latest,
+            "benefits": presenters.benefits(
+                current, nxt, matching_eligible=latest.matching_eligible
+            ),
+            "matching": presenters.matching(latest, rule_set),
             "qualified_label": presenters.tier_words(latest.qualified_tier),
             "rule_set": rule_set,
             "kinds": presenters.figures(points),

@@ -441,3 +441,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb}"
+
+
+# --- Notifications outbox (core.notifications) -------------------------------------------------
+
+
+class Notification(models.Model):
+    """One e-mail to send, written in the transaction of the event it tells of and sent after
+    commit by a task (`core.notifications`). `key` names the event and its recipient, so one
+    event is told to one person once, whatever retries or duplicate tasks happen."""
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notification_unsent_idx",
+                condition=Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key

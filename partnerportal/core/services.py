@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from . import rules
 from .access import Action, require
 from .audit import audit
-from .errors import InvalidInput
+from .errors import Forbidden, InvalidInput
 from .models import (
     PARTNER_ROLES,
     STAFF_ROLES,
@@ -173,6 +173,40 @@ def _account_exists(*, actor: User, organisation: Organisation, existing: User) 
     from .tasks import send_account_exists_notice
 
     send_account_exists_notice.delay_on_commit(existing.pk, organisation.pk)
+
+
+@transaction.atomic
+def organisation_standing_set(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    standing: str,
+    reason: str,
+    actor_label: str | None = None,
+) -> bool:
+    """Set a partner's standing (SPEC 2) and audit the change; return whether it changed.
+
+    Called by the escalations app when a consequence takes effect or ends (partner ops, or the
+    daily standing task with no actor). Only partner ops may change a standing by hand."""
+    if actor is not None and actor.role != Role.PARTNER_OPS:
+        raise Forbidden("Only partner ops change a partner's standing.")
+    _choice(standing, Organisation.Standing, "standing")
+    row = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    organisation.standing = row.standing
+    if row.standing == standing:
+        return False
+    Organisation.objects.filter(pk=row.pk).update(standing=standing)
+    audit(
+        actor=actor,
+        actor_label=actor_label,
+        verb="core.partner.standing_changed",
+        subject=row,
+        organisation=row,
+        reason=reason,
+        data={"from": row.standing, "to": standing},
+    )
+    organisation.standing = standing
+    return True
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from . import notifications
 from .models import Organisation, User
 
 
@@ -59,3 +60,25 @@ def send_account_exists_notice(user_id: int, organisation_id: int) -> bool:
         recipient_list=[user.email],
     )
     return True
+
+
+@shared_task(
+    name="core.send_notification",
+    autoretry_for=(notifications.SendFailed,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def send_notification(notification_id: int) -> bool:
+    """Send one outbox e-mail (`core.notifications`); a row already sent sends nothing, so a
+    retried or duplicated task is harmless. Retried with back-off when the send fails."""
+    return notifications.send(notification_id)
+
+
+@shared_task(name="core.send_pending_notifications")
+def send_pending_notifications() -> int:
+    """Re-enqueue outbox rows left unsent (a worker lost after commit, retries exhausted)."""
+    ids = notifications.pending_ids()
+    for pk in ids:
+        send_notification.delay(pk)
+    return len(ids)

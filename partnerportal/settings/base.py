@@ -273,6 +273,18 @@ SPECTACULAR_SETTINGS = {
         "RegistrationStatusEnum": "deals.models.Registration.Status",
         "PoiStatusEnum": "deals.models.Poi.Status",
         "PoiKindEnum": "deals.models.Poi.Kind",
+        "AccreditationKindEnum": "accreditations.models.AccreditationKind",
+        "AccreditationStatusEnum": "accreditations.models.AccreditationStatus",
+        "CertificationKindEnum": "accreditations.models.CertificationKind",
+        "BoardVerdictEnum": "accreditations.models.BoardDecision.Verdict",
+        "EscalationStepEnum": "escalations.models.STEP_CHOICES",
+        "EscalationStatusEnum": "escalations.models.STATUS_CHOICES",
+        "EscalationOutcomeEnum": "escalations.models.OUTCOME_CHOICES",
+        "EscalationTargetEnum": "escalations.models.TARGET_CHOICES",
+        "NoteVisibilityEnum": "escalations.models.VISIBILITY_CHOICES",
+        "ConsequenceKindEnum": "escalations.models.CONSEQUENCE_CHOICES",
+        # deals' registration outcome, named so it does not collide with the escalation one.
+        "RegistrationOutcomeEnum": ["credited", "not_credited", "awaiting_decision"],
     },
 }
 
@@ -303,12 +315,30 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "tiers.monthly_retier",
         "schedule": crontab(minute=0, hour=23, day_of_month="15"),
     },
+    # SPEC 8: accreditations are reviewed on 15 January and 15 July (grace, revocation,
+    # renewal). After that day's re-tiering (23:00), so the review reads the new tiers.
+    "accreditations-half-yearly-review": {
+        "task": "accreditations.half_yearly_review",
+        "schedule": crontab(minute=30, hour=23, day_of_month="15", month_of_year="1,7"),
+    },
     # SPEC 5: a Partner Assisted invitation not accepted within 72 hours lapses. Idempotent,
     # so every 15 minutes: an invitation lapses at most 15 minutes late (accepting after 72
     # hours is refused at once, whatever the sweep).
     "deals-lapse-invitations": {
         "task": "deals.lapse_invitations",
         "schedule": crontab(minute="*/15"),
+    },
+    # SPEC 10: a consequence starting or ending on a date changes the partner's standing that
+    # day (warning, suspension, termination). Just after midnight; idempotent.
+    "escalations-refresh-standings": {
+        "task": "escalations.refresh_standings",
+        "schedule": crontab(minute=5, hour=0),
+    },
+    # The notifications outbox (core.notifications): e-mails still unsent after their own
+    # task (a worker lost after commit, retries exhausted) are sent again; never twice.
+    "core-send-pending-notifications": {
+        "task": "core.send_pending_notifications",
+        "schedule": crontab(minute="*/10"),
     },
 }
 

@@ -99,6 +99,21 @@ class LineOut(serializers.Serializer):
     points = _points()
 
 
+class MatchingOut(serializers.Serializer):
+    """Partner matching as the latest run decided it (SPEC 10)."""
+
+    eligible = serializers.BooleanField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why not eligible (codes: no_sold_mrr, sourced_share_below_minimum, "
+        "no_valid_accreditation, tier_below_minimum, retention_below_minimum, "
+        "no_software_certification, no_implementation_certification).",
+    )
+    sourced_share_pct = serializers.DecimalField(
+        max_digits=9, decimal_places=4, allow_null=True, read_only=True
+    )
+
+
 class PartnerTierOut(serializers.Serializer):
     partner = serializers.IntegerField()
     tier = serializers.CharField(help_text="The partner's current tier.")
@@ -110,6 +125,9 @@ class PartnerTierOut(serializers.Serializer):
     elite_invited = serializers.BooleanField()
     points = PointsOut()
     next_tier = NextTierOut(allow_null=True, help_text="Null at Elite.")
+    partner_matching = MatchingOut(
+        allow_null=True, help_text="Null before the first assessment that decided it."
+    )
     lines = LineOut(many=True)
 
 
@@ -138,6 +156,10 @@ class AssessmentOut(serializers.ModelSerializer):
             "customer_retention_pct",
             "revenue_retention_pct",
             "team_certifications",
+            "matching_eligible",
+            "matching_gaps",
+            "sourced_share_pct",
+            "tiers_dropped",
             "points",
             "sold_source",
         ]

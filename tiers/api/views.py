@@ -80,6 +80,15 @@ def _tier_body(picture: selectors.PartnerTier) -> dict[str, Any]:
             if gap is not None
             else None
         ),
+        "partner_matching": (
+            {
+                "eligible": assessment.matching_eligible,
+                "reasons": assessment.matching_gaps,
+                "sourced_share_pct": assessment.sourced_share_pct,
+            }
+            if assessment is not None and assessment.matching_eligible is not None
+            else None
+        ),
         "lines": picture.lines,
     }
 

@@ -99,6 +99,19 @@ def test_tier_shows_the_latest_assessment_and_the_gap_to_the_next_tier(assessed:
         "elite_invited": False,
         "points": points(sourced="100", assisted="30", managed="50", total="180"),
         "next_tier": {"name": "gold", "missing": points(sold="10", managed="0", total="145")},
+        # Sold MRR: USD 2 000 sourced and USD 500 assisted (20 and 5 USD-100 units): 80 %
+        # sourced; no accreditation, untiered, no certification, retention not needed.
+        "partner_matching": {
+            "eligible": False,
+            "reasons": [
+                "no_valid_accreditation",
+                "tier_below_minimum",
+                "no_software_certification",
+                "no_implementation_certification",
+                "retention_below_minimum",
+            ],
+            "sourced_share_pct": "80.0000",
+        },
     }
     assert sorted((x["kind"], x["mrr_this_month"], x["points"]) for x in lines) == [
         ("assisted", "500.00", f"{30:.12f}"),

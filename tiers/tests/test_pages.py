@@ -168,6 +168,39 @@ def test_a_gold_partner_sees_platinum_benefits_to_come(assessed: Cast) -> None:
     assert "Towards Platinum" in html
 
 
+def test_the_tier_page_says_why_a_partner_is_not_eligible_for_partner_matching(
+    assessed: Cast,
+) -> None:
+    html = text(
+        page(assessed.admin_a, "/").split('id="partner-matching"')[1].split("</section>")[0]
+    )
+
+    assert f"{assessed.org_a.name} is not eligible for partner matching" in html
+    assert (
+        "No valid accreditation. Without one, partner matching needs all of the following:" in html
+    )
+    assert "a tier of Platinum or above;" in html
+    assert "customer retention of at least 85 % over the last 12 months;" in html
+    assert "no_valid_accreditation" not in html
+
+
+def test_a_platinum_partner_not_eligible_does_not_hold_partner_matching_in_the_matrix(
+    assessed: Cast,
+) -> None:
+    # The March run keeps Platinum (not a down-tiering window) but A holds no accreditation
+    # nor certification: the matrix's Platinum column offers partner matching, A lacks it.
+    Organisation.objects.filter(pk=assessed.org_a.pk).update(tier="platinum")
+    TierAssessment.objects.filter(organisation=assessed.org_a).delete()
+    services.tier_run(as_of=MARCH, actor=None)
+
+    html = page(assessed.admin_a, "/")
+
+    held = len(rules.benefits_for(org_kind=rules.OrgKind.PARTNER, tier=rules.Tier.PLATINUM))
+    assert f"{held - 1} of the program's {len(rules.BENEFITS)} benefits" in text(html)
+    row = html.split("Partner matching eligibility</th>")[0].rsplit("<tr", 1)[1]
+    assert 'class="held"' not in row
+
+
 # --- At risk, no assessment ----------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ WORDS: list[tuple[type[StrEnum], Mapping[object, object]]] = [
     (presenters.Minimum, presenters.MINIMUM_WORDS),
     (presenters.Move, presenters.WHAT_IF_MOVE_WORDS),
     (presenters.Move, presenters.TREND_WORDS),
+    (rules.MatchingGap, presenters.MATCHING_GAP_WORDS),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from partnerportal.core.errors import InvalidInput
 from partnerportal.core.rules import Version
+from tiers import rules as tier_rules
 from tiers.rules import (
     BENEFITS,
     DEAL_COMMISSION_MONTHS,
@@ -1285,3 +1286,124 @@ def test_a_book_with_nothing_billed_a_year_ago_has_no_retention() -> None:
     book = [[_line((date(2025, 4, 1), None, "500", "USD"))]]
     retention = book_retention(book=book, as_of=date(2026, 3, 15), rule_set=RS_2026)
     assert retention == Retention(customer_pct=D(0), revenue_pct=D(0))
+
+
+# --- Partner matching (SPEC 10) ----------------------------------------------------------------
+
+_MATCHING_RULES = RS_2026
+
+
+def _profile(**overrides: object) -> tier_rules.MatchingProfile:
+    values: dict[str, object] = {
+        "tier": tier_rules.Tier.PLATINUM,
+        "sourced_sold_units": D(20),
+        "sold_units": D(100),
+        "has_valid_accreditation": False,
+        "software_certifications": 1,
+        "implementation_certifications": 1,
+        "customer_retention_pct": D(85),
+    }
+    values.update(overrides)
+    return tier_rules.MatchingProfile(**values)  # type: ignore[arg-type]
+
+
+def _gaps(**overrides: object) -> tuple[str, ...]:
+    return tier_rules.partner_matching(profile=_profile(**overrides), rule_set=_MATCHING_RULES).gaps
+
+
+def test_partner_matching_at_exactly_20_percent_and_85_percent_is_eligible() -> None:
+    result = tier_rules.partner_matching(profile=_profile(), rule_set=_MATCHING_RULES)
+    assert (result.eligible, result.gaps, result.sourced_share_pct) == (True, (), D(20))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "gaps"),
+    [
+        ({"sold_units": D(0), "sourced_sold_units": D(0)}, ("no_sold_mrr",)),
+        ({"sourced_sold_units": D("19.99")}, ("sourced_share_below_minimum",)),
+        # A valid accreditation opens the door whatever the tier, retention or certifications.
+        (
+            {
+                "has_valid_accreditation": True,
+                "tier": tier_rules.Tier.UNTIERED,
+                "customer_retention_pct": None,
+                "software_certifications": 0,
+            },
+            (),
+        ),
+        ({"tier": tier_rules.Tier.GOLD}, ("no_valid_accreditation", "tier_below_minimum")),
+        (
+            {"customer_retention_pct": D("84.9999")},
+            ("no_valid_accreditation", "retention_below_minimum"),
+        ),
+        ({"software_certifications": 0}, ("no_valid_accreditation", "no_software_certification")),
+        (
+            {"implementation_certifications": 0},
+            ("no_valid_accreditation", "no_implementation_certification"),
+        ),
+        # Not even an accreditation helps below the sourced share.
+        (
+            {"sourced_sold_units": D(10), "has_valid_accreditation": True},
+            ("sourced_share_below_minimum",),
+        ),
+    ],
+)
+def test_partner_matching_names_what_is_missing(
+    overrides: dict[str, object], gaps: tuple[str, ...]
+) -> None:
+    assert _gaps(**overrides) == gaps
+
+
+def test_retention_is_needed_only_when_it_decides() -> None:
+    needs = tier_rules.needs_matching_retention
+    assert needs(profile=_profile(customer_retention_pct=None), rule_set=_MATCHING_RULES)
+    assert not needs(
+        profile=_profile(customer_retention_pct=None, tier=tier_rules.Tier.GOLD),
+        rule_set=_MATCHING_RULES,
+    )
+    assert not needs(
+        profile=_profile(customer_retention_pct=None, has_valid_accreditation=True),
+        rule_set=_MATCHING_RULES,
+    )
+
+
+def test_the_benefits_matrix_withholds_partner_matching_from_a_partner_not_eligible() -> None:
+    platinum = tier_rules.Tier.PLATINUM
+    partner = tier_rules.OrgKind.PARTNER
+    matching = tier_rules.Benefit.PARTNER_MATCHING
+    assert matching in tier_rules.benefits_for(org_kind=partner, tier=platinum)
+    assert matching in tier_rules.benefits_for(
+        org_kind=partner, tier=platinum, matching_eligible=True
+    )
+    assert matching not in tier_rules.benefits_for(
+        org_kind=partner, tier=platinum, matching_eligible=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("tier", "levels", "expected"),
+    [
+        (tier_rules.Tier.DIAMOND, 1, tier_rules.Tier.PLATINUM),
+        (tier_rules.Tier.DIAMOND, 0, tier_rules.Tier.DIAMOND),
+        (tier_rules.Tier.GOLD, 4, tier_rules.Tier.UNTIERED),
+        (tier_rules.Tier.ELITE, 2, tier_rules.Tier.PLATINUM),
+    ],
+)
+def test_a_tier_drop_lowers_the_tier_never_below_untiered(
+    tier: tier_rules.Tier, levels: int, expected: tier_rules.Tier
+) -> None:
+    assert tier_rules.dropped_tier(tier=tier, levels=levels) == expected
+
+
+def test_a_dropped_partner_kept_at_its_tier_between_windows_is_not_at_risk_of_it() -> None:
+    # Diamond, qualifying for Platinum in March (kept, at risk); a one-level drop -> Platinum.
+    outcome = tier_rules.assess_tier(
+        points=tier_rules.Points(),
+        org_kind=tier_rules.OrgKind.PARTNER,
+        prerequisites_met=False,
+        current_tier=tier_rules.Tier.DIAMOND,
+        run_date=date(2026, 3, 15),
+        rule_set=RS_2026,
+        tiers_dropped=1,
+    )
+    assert (outcome.tier, outcome.at_risk) == (tier_rules.Tier.PLATINUM, False)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accreditations.models import Certification
 from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import (
     Activity,
@@ -23,7 +26,7 @@ from partnerportal.core.models import (
     ProductLine,
     User,
 )
-from tests.cast import Cast
+from tests.cast import Cast, browser_as
 from tests.factories import (
     ActivityFactory,
     CustomerFactory,
@@ -638,12 +641,24 @@ def keep_k1_at(mrr: str) -> None:
     billed(Customer.objects.get(domain="k1.example"), "marketing_hub", mrr, "USD", date(2025, 4, 1))
 
 
+def certify_team(org: Organisation, count: int, *, expired: int = 0) -> None:
+    """`org`'s team holds `count` certifications on the March run date, and `expired` more
+    that expired before it (not counted)."""
+    for n in range(count + expired):
+        Certification.objects.create(
+            organisation=org,
+            code="inbound" if n % 2 else "sales_hub_software",
+            kind="software",
+            holder_email=f"person{n}@team.example",
+            expires_on=MARCH if n >= count else None,
+        )
+
+
 @pytest.fixture
-def certified(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stand in for the certification record (not built yet): every partner holds 100."""
-    monkeypatch.setattr(
-        services, "team_certifications", lambda *, org_ids, as_of: dict.fromkeys(org_ids, 100)
-    )
+def certified(retained_book: Cast) -> None:
+    """Partners A and B each hold 100 team certifications (the academy's record)."""
+    certify_team(retained_book.org_a, 100)
+    certify_team(retained_book.org_b, 100)
 
 
 @pytest.mark.parametrize(
@@ -665,6 +680,33 @@ def test_an_invited_partner_meeting_every_elite_condition_becomes_elite(
     a = assessment(retained_book.org_a)
     assert (a.customer_retention_pct, a.revenue_retention_pct) == (100, revenue_retention)
     assert (a.team_certifications, a.elite_invited) == (100, True)
+    assert (a.qualified_tier, a.tier_after) == (tier, tier)
+    retained_book.org_a.refresh_from_db()
+    assert retained_book.org_a.tier == tier
+
+
+@pytest.mark.parametrize(("certifications", "tier"), [(100, "elite"), (99, "diamond")])
+def test_elite_needs_100_team_certifications_through_retier(
+    retained_book: Cast, certifications: int, tier: str
+) -> None:
+    """Worked by hand: A is invited (1 March 2026); its book a year earlier is k1 alone, USD
+    2 000 in March 2025 and March 2026, so customer retention 1 / 1 = 100 % (>= 85 %) and
+    revenue retention 2 000 / 2 000 = 100 % (> 85 %); k1 and k8 give 20 + 10 = 30 managed
+    points, over `low_targets`' Elite minimums (20). Its team holds `certifications`
+    certifications on 15 March 2026, plus 3 that expired that day (not counted): 100 make it
+    Elite, 99 cap it at Diamond (SPEC 4). The run goes through `manage.py retier`."""
+    keep_k1_at("2000.00")
+    invite(retained_book.org_a, retained_book.ops)
+    certify_team(retained_book.org_a, certifications, expired=3)
+
+    out = StringIO()
+    call_command("retier", "--as-of", MARCH.isoformat(), stdout=out)
+
+    assert "2 partners assessed" in out.getvalue()
+    a = assessment(retained_book.org_a)
+    assert (a.elite_qualified, a.elite_invited) == (True, True)
+    assert (a.customer_retention_pct, a.revenue_retention_pct) == (100, 100)
+    assert a.team_certifications == certifications
     assert (a.qualified_tier, a.tier_after) == (tier, tier)
     retained_book.org_a.refresh_from_db()
     assert retained_book.org_a.tier == tier
@@ -760,10 +802,11 @@ def test_the_run_query_count_does_not_grow_with_partners(db: None, partners: int
 
 # Rule sets (2) and currencies; the run record (savepoint, insert, release); the partners to
 # assess; computing them (savepoint, jit off, lz4, drop, points and lines, sums, release); per
-# chunk (one here): savepoint, advisory lock, partners, assessments, lines, release; the next pass
-# finding nobody left; dropping the computed table; the run's end (savepoint, run update,
-# audit event, release). Constant, whatever the count.
-RUN_QUERIES = 26
+# chunk (one here): savepoint, advisory lock, partners, tier drops in effect, partner
+# matching's team certifications by kind and valid accreditations, assessments, lines,
+# release; the next pass finding nobody left; dropping the computed table; the run's end
+# (savepoint, run update, audit event, release). Constant, whatever the count.
+RUN_QUERIES = 29
 
 
 def _computed_table_exists() -> bool:
@@ -841,3 +884,134 @@ def test_the_database_refuses_lines_whose_arrays_disagree(scenario: Cast) -> Non
         TierAssessmentLines.objects.filter(pk=line_set.pk).update(points=line_set.points[:-1])
     with pytest.raises(IntegrityError), transaction.atomic():
         TierAssessmentLines.objects.filter(pk=line_set.pk).update(kinds=[None, *line_set.kinds[1:]])
+
+
+# --- Partner matching (SPEC 10), decided with the run ----------------------------------------
+
+
+@pytest.fixture
+def matching_book(cast: Cast) -> Cast:
+    """Sold MRR over the 12 months to the March 2026 run, worked by hand (USD, so one unit is
+    USD 100):
+      A: m1 Partner Sourced, USD 1 000 now, not billed a year ago -> sold 1 000;
+         m2 Partner Assisted, USD 4 000 now, not billed a year ago -> sold 4 000;
+         sourced share 1 000 / 5 000 = 20 % exactly (the minimum, inclusive).
+      B: m3 Partner Sourced, USD 400 a year ago and USD 900 now -> sold 500, share 100 %;
+         its book a year ago is m3 alone, still billed: customer retention 100 %.
+    """
+    m1, m2, m3 = customer("m1.example"), customer("m2.example"), customer("m3.example")
+    billed(m1, "marketing_hub", "1000.00", "USD", start=date(2025, 6, 1))
+    billed(m2, "sales_hub", "4000.00", "USD", start=date(2025, 6, 1))
+    billed(m3, "service_hub", "400.00", "USD", start=date(2024, 1, 1), until=date(2025, 6, 1))
+    billed(m3, "service_hub", "900.00", "USD", start=date(2025, 6, 1))
+    sold(cast.org_a, m1, "marketing_hub", "sourced")
+    sold(cast.org_a, m2, "sales_hub", "assisted")
+    sold(cast.org_b, m3, "service_hub", "sourced")
+    return cast
+
+
+def test_partner_matching_with_a_valid_accreditation_and_a_20_percent_sourced_share(
+    matching_book: Cast,
+) -> None:
+    from accreditations.models import Accreditation
+
+    Accreditation.objects.create(
+        organisation=matching_book.org_a,
+        kind="onboarding",
+        status="active",
+        applied_by=matching_book.admin_a,
+        issued_on=date(2026, 2, 1),
+        expires_on=date(2028, 2, 1),
+    )
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(matching_book.org_a)
+    assert (a.matching_eligible, a.matching_gaps, a.sourced_share_pct) == (True, [], 20)
+
+
+def test_without_an_accreditation_partner_matching_says_what_is_missing(
+    matching_book: Cast,
+) -> None:
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a, b = assessment(matching_book.org_a), assessment(matching_book.org_b)
+    assert a.matching_gaps == [
+        "no_valid_accreditation",
+        "tier_below_minimum",
+        "no_software_certification",
+        "no_implementation_certification",
+        "retention_below_minimum",
+    ]
+    assert (b.matching_eligible, b.sourced_share_pct) == (False, 100)
+    assert "no_valid_accreditation" in b.matching_gaps
+
+
+def test_partner_matching_for_platinum_with_retention_and_both_certifications(
+    matching_book: Cast,
+) -> None:
+    # B keeps Platinum in March (not a down-tiering window), holds one software and one
+    # implementation certification, and retained its whole book (100 % >= 85 %).
+    Organisation.objects.filter(pk=matching_book.org_b.pk).update(tier="platinum")
+    for code, kind in (("sales_hub_software", "software"), ("onboarding", "implementation")):
+        Certification.objects.create(
+            organisation=matching_book.org_b, code=code, kind=kind, holder_email="b@bravo.example"
+        )
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    b = assessment(matching_book.org_b)
+    assert (b.tier_after, b.matching_eligible, b.matching_gaps) == ("platinum", True, [])
+
+
+def test_a_share_below_20_percent_is_not_eligible_whatever_else(matching_book: Cast) -> None:
+    # A's assisted line grows to USD 4 001: 1 000 / 5 001 is just under 20 %.
+    m2 = Customer.objects.get(domain="m2.example")
+    m2.subscriptions.get().versions.update(effective_until=date(2026, 3, 1))
+    billed(m2, "sales_hub", "4001.00", "USD", start=date(2026, 3, 1))
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    a = assessment(matching_book.org_a)
+    assert (a.matching_eligible, a.matching_gaps) == (False, ["sourced_share_below_minimum"])
+    assert a.sourced_share_pct == Decimal("19.9960")
+
+
+# --- Tier-drop consequences (SPEC 10), applied at the next run ---------------------------------
+
+
+def test_a_tier_drop_in_effect_lowers_the_tier_at_the_next_run(
+    scenario: Cast, low_targets: TierRuleSet
+) -> None:
+    """B's 10 points qualify for Platinum (`low_targets`); a two-level tier drop partner ops
+    applied from 1 March 2026 takes it to Untiered at the March run, though March is not a
+    down-tiering window. A's drop ended before the run and changes nothing."""
+    from escalations.models import Consequence
+
+    for org, start, until in (
+        (scenario.org_b, date(2026, 3, 1), None),
+        (scenario.org_a, date(2026, 1, 1), date(2026, 3, 1)),
+    ):
+        Consequence.objects.create(
+            organisation=org,
+            kind="tier_drop",
+            reason="Code of conduct",
+            effective_from=start,
+            effective_until=until,
+            tiers_dropped=2,
+            applied_by=scenario.ops,
+        )
+
+    services.tier_run(as_of=MARCH, actor=None)
+
+    b = assessment(scenario.org_b)
+    assert (b.qualified_tier, b.tiers_dropped, b.tier_after, b.at_risk) == (
+        "platinum",
+        2,
+        "untiered",
+        False,
+    )
+    a = assessment(scenario.org_a)
+    assert (a.tiers_dropped, a.tier_after) == (0, "diamond")
+    page = browser_as(scenario.admin_b).get(f"/partners/{scenario.org_b.pk}/tier/")
+    assert "lowers the tier by 2 levels while it is in effect" in page.content.decode()

@@ -4,7 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from accreditations.demo import seed_demo_accreditations
 from deals.demo import seed_demo_deals
+from escalations.demo import seed_demo_escalations
 from partnerportal.core.demo import DEMO_PASSWORD, demo_sign_ins, seed_demo
 from tiers.demo import seed_demo_assessments
 
@@ -15,7 +17,13 @@ class Command(BaseCommand):
     help = "Load the demo program (idempotent) and print the demo sign-ins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for line in [*seed_demo(), *seed_demo_deals(), *seed_demo_assessments()]:
+        for line in [
+            *seed_demo(),
+            *seed_demo_deals(),
+            *seed_demo_assessments(),
+            *seed_demo_accreditations(),
+            *seed_demo_escalations(),
+        ]:
             self.stdout.write(line)
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, what in demo_sign_ins():
