@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from partnerportal.core.models import PARTNER_ROLES, Role
+from partnerportal.core.models import PARTNER_ROLES, STAFF_ROLES, Role
 
 
 class EscalationAction(StrEnum):
-    OPEN = "escalations.open"  # vendor staff raise a customer's complaint
-    VIEW = "escalations.view"  # read cases: case workers, PDMs (their partners), own partners
+    OPEN = "escalations.open"  # any vendor staff raise a customer's complaint (SPEC 11)
+    VIEW = "escalations.view"  # read cases: staff (PDMs their partners), own partners
     ACT = "escalations.act"  # move a case (further limited to the owner of its step)
     MARKS_VIEW = "escalations.marks_view"  # a partner's marks: ops, PDM, own users
     CONSEQUENCES_VIEW = "escalations.consequences_view"  # ops, PDM, own users
@@ -23,8 +23,10 @@ class EscalationAction(StrEnum):
 CASE_WORKERS = frozenset({Role.CUSTOMER_SUCCESS, Role.SERVICE_ACCELERATION, Role.PARTNER_OPS})
 
 GRANTS: dict[str, frozenset[str]] = {
-    EscalationAction.OPEN: CASE_WORKERS,
-    EscalationAction.VIEW: frozenset({*CASE_WORKERS, Role.PDM, *PARTNER_ROLES}),
+    # SPEC 11: `POST /escalations/` and `GET /escalations/` are for staff: whoever at the vendor
+    # hears a customer's complaint raises it; who may *move* a case is the step's owner.
+    EscalationAction.OPEN: STAFF_ROLES,
+    EscalationAction.VIEW: frozenset({*STAFF_ROLES, *PARTNER_ROLES}),
     EscalationAction.ACT: CASE_WORKERS,
     EscalationAction.MARKS_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),
     EscalationAction.CONSEQUENCES_VIEW: frozenset({Role.PARTNER_OPS, Role.PDM, *PARTNER_ROLES}),

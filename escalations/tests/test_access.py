@@ -2,9 +2,9 @@
 tests/test_access_matrix.py for the rules and the route-coverage test).
 
 The objects are partner A's: an open case at the complaint step (with a staff-only note), and a
-consequence. Partner B and the provider get a 404 that says nothing of A; a growth specialist
-and finance work no case (404 on a case, 403 on the lists); a PDM reads its partner's cases and
-marks but moves none (403). Each row builds its objects through the services when its URL is
+consequence. Partner B and the provider get a 404 that says nothing of A; every staff member may
+raise a case and read cases (SPEC 11: "staff"), a PDM only its partners'; only the owner of a
+step moves a case (others who see it: 403). Each row builds its objects through the services when its URL is
 asked for; building twice returns what exists."""
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from tests.test_access_matrix import EVERYONE, Case, statuses
 
 from .steps import STAFF_SECRET, open_case
 
-A_CASE = dict(ops=200, pdm=200, admin_a=200, member_a=200)
+A_CASE = dict(ops=200, pdm=200, gs=200, finance=200, admin_a=200, member_a=200)
+A_MARKS = dict(ops=200, pdm=200, admin_a=200, member_a=200)  # SPEC 11: ops, PDM, own users
+NOT_THE_OWNER = dict(pdm=403, gs=403, finance=403, admin_a=403, member_a=403)
 NOT_B = dict(admin_b=404, member_b=404, provider_admin=404)
 
 
@@ -54,13 +56,13 @@ CASES = [
         "api-escalations",
         "get",
         lambda c: "/api/v1/escalations/",
-        statuses(200, gs=403, finance=403),
+        statuses(200),
     ),
     Case(
         "api-escalations",
         "post",
         lambda c: "/api/v1/escalations/",
-        statuses(403, ops=201),
+        statuses(403, ops=201, gs=201, pdm=201, finance=201),
         body=_open_body,
     ),
     Case(
@@ -73,14 +75,14 @@ CASES = [
         "api-escalation-transitions",
         "post",
         lambda c: f"/api/v1/escalations/{a_case(c).pk}/transitions/",
-        statuses(404, ops=201, pdm=403, admin_a=403, member_a=403),
+        statuses(404, ops=201, **NOT_THE_OWNER),
         body=lambda c, who: {"to": "mediation", "note": "Not resolved"},
     ),
     Case(
         "api-partner-marks",
         "get",
         lambda c: f"/api/v1/partners/{c.org_a.pk}/marks/",
-        statuses(403, **A_CASE, **NOT_B),
+        statuses(403, **A_MARKS, **NOT_B),
     ),
     Case(
         "api-partner-marks",
@@ -127,7 +129,7 @@ CASES = [
         "escalations-list",
         "get",
         lambda c: "/escalations/",
-        statuses(200, anon=302, gs=403, finance=403),
+        statuses(200, anon=302),
         api=False,
     ),
     Case(
@@ -141,14 +143,14 @@ CASES = [
         "escalations-create",
         "get",
         lambda c: "/escalations/new/",
-        statuses(403, anon=302, ops=200),
+        statuses(403, anon=302, ops=200, gs=200, pdm=200, finance=200),
         api=False,
     ),
     Case(
         "escalations-create",
         "post",
         lambda c: "/escalations/new/",
-        statuses(403, anon=302, ops=302),
+        statuses(403, anon=302, ops=302, gs=302, pdm=302, finance=302),
         body=_open_body,
         api=False,
     ),
@@ -163,7 +165,7 @@ CASES = [
         "escalations-case-move",
         "post",
         lambda c: f"/escalations/{a_case(c).pk}/move/",
-        statuses(404, anon=302, ops=302, pdm=403, admin_a=403, member_a=403),
+        statuses(404, anon=302, ops=302, **NOT_THE_OWNER),
         body=lambda c, who: {"move": "mediation", "note": "Not resolved"},
         api=False,
     ),
