@@ -181,4 +181,7 @@ def demo_sign_ins() -> list[tuple[str, str]]:
         ("pdm@demo.partnerportal.example", "PDM of Northwind Digital"),
         ("ops@demo.partnerportal.example", "partner ops (also Django admin)"),
         ("finance@demo.partnerportal.example", "finance"),
+        ("cs@demo.partnerportal.example", "customer success (complaints)"),
+        ("sat@demo.partnerportal.example", "service acceleration (mediation)"),
+        ("admin@summit.example", "partner admin, Summit Partners (Elite)"),
     ]
