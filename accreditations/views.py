@@ -92,7 +92,10 @@ def accreditations(request: HttpRequest) -> HttpResponse:
                     organisation,
                     may_apply=access.can(user, AccreditationAction.APPLY, organisation),
                 ),
-                "certifications": selectors.organisation_certifications(organisation),
+                "certifications": [
+                    (presenters.certification_name(c.code), c)
+                    for c in selectors.organisation_certifications(organisation)
+                ],
                 "today": timezone.localdate(),
             },
         )

@@ -54,6 +54,17 @@ def test_the_partner_page_shows_grace_its_cause_and_what_is_missing(
     assert "below_platinum" not in admin_page
 
 
+def test_the_team_certifications_are_listed_by_name_not_code(cast: Cast) -> None:
+    certify(cast.org_a, "solutions_partner", "crm_implementation")
+
+    body = browser_as(cast.member_a).get("/accreditations/").content.decode()
+
+    assert "<td>Solutions Partner</td>" in body
+    assert "<td>CRM Implementation</td>" in body
+    assert "<td>solutions_partner</td>" not in body
+    assert "<td>crm_implementation</td>" not in body
+
+
 def test_applying_from_the_page_shows_the_reasons_of_a_rejection(cast: Cast) -> None:
     client = browser_as(cast.admin_a)
     response = client.post("/accreditations/apply/", {"kind": "data_migration"}, follow=True)
