@@ -4,8 +4,8 @@ tests/test_access_matrix.py for the rules and the route-coverage test).
 The objects are partner A's: an open case at the complaint step (with a staff-only note), and a
 consequence. Partner B and the provider get a 404 that says nothing of A; every staff member may
 raise a case and read cases (SPEC 11: "staff"), a PDM only its partners'; only the owner of a
-step moves a case (others who see it: 403). Each row builds its objects through the services when its URL is
-asked for; building twice returns what exists."""
+step moves a case (others who see it: 403). Each row builds its objects through the services
+when its URL is asked for; building twice returns what exists."""
 
 from __future__ import annotations
 
