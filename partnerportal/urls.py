@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/v1/", include("deals.api.urls")),
     path("api/v1/", include("escalations.api.urls")),
     path("api/v1/", include("accreditations.api.urls")),
+    path("api/v1/", include("commissions.api.urls")),
     path("", include("deals.urls")),
     path("", include("escalations.urls")),
     path("", include("tiers.urls")),

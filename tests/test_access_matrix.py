@@ -259,6 +259,7 @@ MATRIX_MODULES = (
     "escalations.tests.test_access",
     "accreditations.tests.test_access_api",
     "accreditations.tests.test_access_pages",
+    "commissions.tests.test_access_api",
 )
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 # The typed input the services take, for callers outside the app (they reach deals through
 # its services).
 from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
+
+# The event published when a deal is credited, for receivers in other apps (deals.signals).
+from ..signals import deal_credited
 from ._closing import ClosePlan
 from ._common import SECONDARY_ACKNOWLEDGEMENT, PoiLinkError, expected_close_horizon_days
 from .customer import POI_SALT, poi_decide, poi_from_token, poi_link_problem, poi_token, poi_url
@@ -50,6 +53,7 @@ __all__ = [
     "deal_close",
     "deal_close_preview",
     "deal_create",
+    "deal_credited",
     "deal_decide",
     "expected_close_horizon_days",
     "inquiry_answer",

@@ -22,6 +22,7 @@ from .. import rules
 from ..inputs import AS_QUOTED, DOMAIN_MISMATCH_REASON_MAX, ClosedLineInput, QuoteLineInput
 from ..models import Deal, Poi, QuoteVersion, Registration, SoldAssociation
 from ..selectors import current_poi
+from ..signals import deal_credited
 from ._common import (
     ResolvedLine,
     bounded_text,
@@ -238,3 +239,4 @@ def grant_associations(*, actor: User, deal: Deal) -> None:
             "associations": [a.pk for a in created],
         },
     )
+    deal_credited.send(sender=Deal, deal=deal, associations=created, actor=actor)

@@ -334,6 +334,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "escalations.refresh_standings",
         "schedule": crontab(minute=5, hour=0),
     },
+    # SPEC 7: revenue share accrues monthly. On the 1st at 02:00, through the month just ended
+    # (billing corrections of earlier months reversed and replaced); idempotent.
+    "commissions-monthly-accrual": {
+        "task": "commissions.monthly_accrual",
+        "schedule": crontab(minute=0, hour=2, day_of_month="1"),
+    },
     # The notifications outbox (core.notifications): e-mails still unsent after their own
     # task (a worker lost after commit, retries exhausted) are sent again; never twice.
     "core-send-pending-notifications": {

@@ -1,0 +1,157 @@
+"""Commissions (SPEC 7): revenue-share entitlements, the monthly accrual ledger and its runs.
+
+- An `Entitlement` is one credited customer product line earning revenue share, derived from a
+  deals sold association when the deal is credited (`receivers.on_deal_credited`), backfilled
+  by migration 0003 and re-derived by the accrual run when missing.
+- A `LedgerLine` is one accrual of an entitlement for a month, or the reversal of one.
+  Append-only: a database trigger refuses UPDATE and DELETE (migration 0002). The unique key
+  (entitlement, month, version, kind) makes a run idempotent.
+- Rule-set data for the Upmarket Referral Program: thresholds by period and country (the 2025
+  pilot is a row) and the countries exempt from the accreditation requirement.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from deals.models import Deal, SoldAssociation
+from partnerportal.core.models import Country, Currency, Customer, Organisation, ProductLine
+from partnerportal.core.rules import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+from .rules import Program
+
+
+class Entitlement(models.Model):
+    association = models.OneToOneField(
+        SoldAssociation, on_delete=models.PROTECT, related_name="entitlement"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="entitlements"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="+")
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="+")
+    program = models.CharField(max_length=20, choices=[(p.value, p.value) for p in Program])
+    months = models.PositiveSmallIntegerField()
+    close_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organisation"], name="entitlement_org")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(months__gte=1) & Q(months__lte=36), name="entitlement_months_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.program} {self.customer_id}/{self.product_line_id} for {self.organisation_id}"
+        )
+
+
+class AccrualRun(models.Model):
+    """One invocation of the accrual run (API, command, schedule), committed before its first
+    chunk so a run that stopped midway is visible (no `finished_at`)."""
+
+    class Trigger(models.TextChoices):
+        API = "api", "API"
+        COMMAND = "command", "Operator command"
+        SCHEDULE = "schedule", "Schedule"
+
+    month = models.DateField()
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    entitlements_derived = models.PositiveIntegerField(default=0)
+    lines_accrued = models.PositiveIntegerField(default=0)
+    lines_reversed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="accrual_run_month_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Accrual run {self.pk} for {self.month:%Y-%m}"
+
+
+class LedgerLine(models.Model):
+    class Kind(models.TextChoices):
+        ACCRUAL = "accrual", "Accrual"
+        REVERSAL = "reversal", "Reversal"
+
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="lines")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    mrr = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey(AccrualRun, on_delete=models.PROTECT, related_name="lines")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["month", "entitlement_id", "version", "kind"]
+        indexes = [models.Index(fields=["organisation", "month"], name="ledger_org_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement", "month", "version", "kind"], name="ledger_line_once"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="ledger_month_first"),
+            models.CheckConstraint(
+                condition=(Q(kind="accrual") & Q(reverses__isnull=True) & Q(amount__gte=0))
+                | (Q(kind="reversal") & Q(reverses__isnull=False) & ~Q(reason="")),
+                name="ledger_reversal_has_target_and_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entitlement_id} {self.month:%Y-%m} v{self.version}"
+
+
+class UpmarketThreshold(models.Model):
+    """Rule-set data (SPEC 7): the Upmarket Referral threshold in USD for deals closed in a
+    period by partners in `countries` (empty: every country). The lowest row in force wins."""
+
+    effective_from = models.DateField()
+    effective_until = models.DateField(null=True, blank=True)
+    countries = ArrayField(models.CharField(max_length=2), default=list, blank=True)
+    usd = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["effective_from", "id"]
+
+    def __str__(self) -> str:
+        return f"USD {self.usd} from {self.effective_from}"
+
+
+class AccreditationExemptCountry(models.Model):
+    """Rule-set data (SPEC 7): partners in these countries need no CRM Implementation
+    accreditation for the Upmarket Referral Program."""
+
+    country = models.OneToOneField(Country, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "accreditation-exempt countries"
+
+    def __str__(self) -> str:
+        return self.country_id

@@ -1,0 +1,133 @@
+"""The accrual run's SQL (`services.ACCRUE_SQL`) gives every entitlement, month by month, what
+the pure rule `rules.accrual_schedule` gives, over generated programs: lines closed on any day,
+billed in versions starting on the 1st or mid-month, with gaps, MRR 0, currency changes,
+terminations; partners (36 months) and providers (12); run once, then billing rewritten
+(a backdated correction) and run again through a later month. The ledger's net per month must
+equal the schedule of the billing as it now stands."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from commissions import rules
+from commissions.models import Entitlement
+from deals.tests.api_steps import start_clock
+from partnerportal.core.models import Organisation, Subscription
+from partnerportal.core.rules import Version, months_back
+from tests.factories import OrganisationFactory
+
+from .steps import accrue, bill, net, sourced_line
+
+pytestmark = pytest.mark.django_db
+BASE = date(2025, 1, 1)
+
+MRRS = st.sampled_from(["0.00", "0.03", "12.34", "50.00", "800.00", "999.99", "1234.56"])
+
+
+@st.composite
+def billings(draw: Any) -> list[tuple[date, date | None, str, str]]:
+    start = BASE + timedelta(days=draw(st.integers(0, 500)))
+    # Often on the 1st, as billing mostly is.
+    if draw(st.booleans()):
+        start = start.replace(day=1)
+    versions = []
+    for index in range(draw(st.integers(1, 4))):
+        mrr = draw(MRRS)
+        currency = draw(st.sampled_from(["USD", "EUR", "GBP"]))
+        last = index == 3 or draw(st.booleans())
+        length = None if last and draw(st.booleans()) else draw(st.integers(1, 400))
+        until = None if length is None else start + timedelta(days=length)
+        versions.append((start, until, mrr, currency))
+        if until is None:
+            break
+        start = until + timedelta(days=draw(st.sampled_from([0, 0, 0, 1, 20, 45])))
+    return versions
+
+
+@st.composite
+def programs(draw: Any) -> dict[str, Any]:
+    lines = draw(
+        st.lists(
+            st.tuples(
+                st.booleans(),  # provider
+                st.integers(0, 600),  # close date offset
+                billings(),
+                billings(),  # billing after the correction
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    first = months_back(BASE, -draw(st.integers(0, 30)))
+    second = months_back(first, -draw(st.integers(0, 12)))
+    return {"lines": lines, "first": first, "second": second}
+
+
+def versions(billing: list[tuple[date, date | None, str, str]]) -> list[Version]:
+    return [Version(f, u, Decimal(m), c) for f, u, m, c in billing]
+
+
+@pytest.fixture
+def partners(monkeypatch: pytest.MonkeyPatch) -> dict[bool, Organisation]:
+    start_clock(monkeypatch, "2030-01-15T10:00:00")
+    return {
+        False: OrganisationFactory(),
+        True: OrganisationFactory(kind=Organisation.Kind.PROVIDER, has_partner_certification=False),
+    }
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(program=programs())
+def test_the_accrual_sql_equals_the_pure_schedule(
+    partners: dict[bool, Organisation], program: dict[str, Any]
+) -> None:
+    with transaction.atomic():
+        associations = []
+        for n, (provider, offset, before, _after) in enumerate(program["lines"]):
+            association = sourced_line(
+                partners[provider],
+                close_date=BASE + timedelta(days=offset),
+                billing=[],
+                domain=f"prop{n}.example",
+            )
+            subscription = Subscription.objects.get(customer=association.customer)
+            for f, u, m, c in before:
+                bill(subscription, f, u, m, currency=c)
+            associations.append((association, subscription))
+        accrue(program["first"])
+        for (_association, subscription), (_p, _o, _before, after) in zip(
+            associations, program["lines"], strict=True
+        ):
+            subscription.versions.all().delete()
+            for f, u, m, c in after:
+                bill(subscription, f, u, m, currency=c)
+        accrue(program["second"])
+        for (association, _s), (provider, _o, _before, after) in zip(
+            associations, program["lines"], strict=True
+        ):
+            entitlement = Entitlement.objects.get(association=association)
+            want = rules.accrual_schedule(
+                close_date=association.close_date,
+                months=rules.sourced_months(is_provider=provider),
+                versions=versions(after),
+                through=program["second"],
+            )
+            got = {month: amount for month, amount in net(entitlement).items() if amount}
+            assert got == {a.month: a.amount for a in want if a.amount}, program
+            live = entitlement.lines.filter(kind="accrual", reversed_by__isnull=True)
+            assert {(x.month, x.mrr, x.currency_id) for x in live} == {
+                (a.month, a.mrr, a.currency) for a in want
+            }, program
+        transaction.set_rollback(True)
