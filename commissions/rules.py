@@ -5,6 +5,7 @@
 - `accrual_schedule`: what one entitlement accrues month by month, from the line's billing
   (month MRR from `core.rules.version_for_month`, the one home of that rule).
 - `revenue_share`: 20 % of a month's MRR, rounded to the cent by this one helper.
+- `Stop.covers`: which months a loss of revenue share takes (SPEC 10).
 
 The accrual run's SQL (`services.ACCRUE_SQL`) repeats `accrual_schedule` set-based for speed;
 `commissions/tests/test_property_sql_equals_rules.py` holds the two equal.
@@ -179,8 +180,30 @@ def _billed(versions: Sequence[Version], month: date) -> Version | None:
     return version if version is not None and version.mrr > 0 else None
 
 
+@dataclass(frozen=True)
+class Stop:
+    """A loss of revenue share (SPEC 10, the kernel's `RevenueShareStop`): from
+    `effective_from` until `effective_until` (exclusive; None: open-ended)."""
+
+    effective_from: date
+    effective_until: date | None
+
+    def covers(self, month: date) -> bool:
+        """Whether the month whose 1st is `month` is lost: a month accrues or not by the facts
+        on its 1st, as its MRR is the billing in effect on its 1st. A stop from 15 March
+        leaves March accrued and takes April on; a stop from 1 March takes March."""
+        return self.effective_from <= month and (
+            self.effective_until is None or month < self.effective_until
+        )
+
+
 def accrual_schedule(
-    *, close_date: date, months: int, versions: Sequence[Version], through: date
+    *,
+    close_date: date,
+    months: int,
+    versions: Sequence[Version],
+    through: date,
+    stops: Sequence[Stop] = (),
 ) -> list[Accrual]:
     """What an entitlement accrues for each month up to the month of `through` (SPEC 7).
 
@@ -189,16 +212,24 @@ def accrual_schedule(
     months counted from that start; it stops for good from the first month the line is not
     billed. Each month pays 20 % of that month's MRR in its currency, so an upsell is paid on
     the line's full value from the month it takes effect.
+
+    A loss of revenue share (`stops`, the partner's) stops accrual from its effective date: a
+    month whose 1st falls in a stop accrues nothing. The month is lost, not deferred: it still
+    counts towards the `months` of the entitlement, and a month after the stop ends accrues
+    again if the line is still billed and within its months.
     """
     last = first_of_month(through)
     month = first_of_month(close_date)
     while month <= last and _billed(versions, month) is None:
         month = months_back(month, -1)
     result: list[Accrual] = []
-    while month <= last and len(result) < months:
+    for _ in range(months):
+        if month > last:
+            break
         version = _billed(versions, month)
         if version is None:
             break
-        result.append(Accrual(month, version.mrr, version.currency, revenue_share(version.mrr)))
+        if not any(stop.covers(month) for stop in stops):
+            result.append(Accrual(month, version.mrr, version.currency, revenue_share(version.mrr)))
         month = months_back(month, -1)
     return result

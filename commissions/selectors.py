@@ -3,6 +3,7 @@ accreditation) and the ledger as each caller may see it (through `core.access`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from accreditations.models import Accreditation, AccreditationKind, AccreditationStatus
 from partnerportal.core import access
-from partnerportal.core.models import Currency, Organisation, User
+from partnerportal.core.models import Currency, Organisation, RevenueShareStop, User
 from partnerportal.core.selectors import line_versions
 
 from . import rules
@@ -52,6 +53,17 @@ def crm_accredited(*, organisation_id: int, on: date) -> bool:
     ).exists()
 
 
+def revenue_share_stops(*, organisation_ids: Iterable[int]) -> dict[int, list[rules.Stop]]:
+    """The losses of revenue share (the kernel's stops) of these partners, by partner. One
+    query."""
+    result: dict[int, list[rules.Stop]] = {}
+    for row in RevenueShareStop.objects.filter(organisation_id__in=list(organisation_ids)):
+        result.setdefault(row.organisation_id, []).append(
+            rules.Stop(effective_from=row.effective_from, effective_until=row.effective_until)
+        )
+    return result
+
+
 def ledger_partner(user: User, pk: object) -> Organisation:
     """The partner whose ledger `user` asks for: out of reach is a 404, a visible partner whose
     ledger the role may not read a 403."""
@@ -78,14 +90,15 @@ def entitlements_with_schedule(
     organisation: Organisation, *, through: date
 ) -> list[EntitlementView]:
     """A partner's entitlements, each with what it earns month by month through `through`
-    by the billing as it stands (`rules.accrual_schedule`): the ledger after the next run.
-    Two queries."""
+    by the billing and the partner's revenue-share stops as they stand
+    (`rules.accrual_schedule`): the ledger after the next run. Three queries."""
     entitlements = list(
         Entitlement.objects.filter(organisation=organisation)
         .select_related("customer", "product_line")
         .order_by("close_date", "id")
     )
     versions = line_versions({e.customer_id for e in entitlements})
+    stops = revenue_share_stops(organisation_ids=[organisation.pk]).get(organisation.pk, [])
     return [
         EntitlementView(
             entitlement=e,
@@ -94,6 +107,7 @@ def entitlements_with_schedule(
                 months=e.months,
                 versions=versions.get((e.customer_id, e.product_line_id), []),
                 through=through,
+                stops=stops,
             ),
         )
         for e in entitlements

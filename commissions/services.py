@@ -173,6 +173,11 @@ def _derive_missing(run: AccrualRun, actor: User | None, label: str) -> int:
 # than the month's highest, linked to the line it replaces. Held equal to the pure function by
 # commissions/tests/test_property_sql_equals_rules.py.
 #
+# A loss of revenue share (the kernel's `core_revenuesharestop`, `rules.Stop.covers`) takes every
+# month whose 1st falls in a stop of the partner out of `expected`: the month still counts
+# towards the entitlement's months (it is lost, not deferred), and a line already written for
+# it (a stop backdated) is reversed with its own reason, like a billing correction.
+#
 # A billing version "bills" a month when its MRR is above 0 and it is in effect on the 1st
 # (`core.rules.version_for_month`): the months it bills are [m_from, m_until), m_from the first
 # 1st on or after it starts, m_until the first 1st on or after it ends. Versions of a line
@@ -223,9 +228,15 @@ covered AS (
      AND (b.m_until IS NULL OR m.month < b.m_until)
 ),
 expected AS (
-    SELECT id AS entitlement_id, organisation_id, month, mrr, currency_id,
-           round(mrr * %(rate)s, 2) AS amount
-    FROM covered WHERE unbroken
+    SELECT c.id AS entitlement_id, c.organisation_id, c.month, c.mrr, c.currency_id,
+           round(c.mrr * %(rate)s, 2) AS amount
+    FROM covered c
+    WHERE c.unbroken
+      AND NOT EXISTS (
+          SELECT 1 FROM core_revenuesharestop st
+          WHERE st.organisation_id = c.organisation_id AND st.effective_from <= c.month
+            AND (st.effective_until IS NULL OR c.month < st.effective_until)
+      )
 ),
 live AS (
     SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
@@ -241,7 +252,13 @@ reversed AS (
          reverses_id, replaces_id, reason, run_id, created_at)
     SELECT l.entitlement_id, l.organisation_id, l.month, l.version, 'reversal', l.mrr,
            l.currency_id, -l.amount, l.id, NULL,
-           CASE WHEN x.entitlement_id IS NULL THEN %(reason_gone)s ELSE %(reason_changed)s END,
+           CASE WHEN x.entitlement_id IS NOT NULL THEN %(reason_changed)s
+                WHEN EXISTS (
+                    SELECT 1 FROM core_revenuesharestop st
+                    WHERE st.organisation_id = l.organisation_id AND st.effective_from <= l.month
+                      AND (st.effective_until IS NULL OR l.month < st.effective_until)
+                ) THEN %(reason_stopped)s
+                ELSE %(reason_gone)s END,
            %(run)s, %(now)s
     FROM live l
     LEFT JOIN expected x ON x.entitlement_id = l.entitlement_id AND x.month = l.month
@@ -272,6 +289,7 @@ SELECT (SELECT count(*) FROM reversed), (SELECT count(*) FROM accrued)
 
 REASON_GONE = "Billing corrected: the line is no longer billed for this month."
 REASON_CHANGED = "Billing corrected: this month's MRR changed; replaced by a new line."
+REASON_STOPPED = "Revenue share lost: a consequence stops accrual for this month."
 CHUNK = 5_000
 # One accrual at a time per database (a run and a re-run of a month must not interleave).
 _LOCK_KEY = 7_202_607
@@ -312,6 +330,7 @@ def _chunk(*, run: AccrualRun, lo: int, hi: int, label: str, actor: User | None)
                 "now": timezone.now(),
                 "reason_gone": REASON_GONE,
                 "reason_changed": REASON_CHANGED,
+                "reason_stopped": REASON_STOPPED,
             },
         )
         reversed_, accrued = cursor.fetchone()

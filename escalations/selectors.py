@@ -67,8 +67,9 @@ def consequences_in_effect(
     kinds: Iterable[str] | None = None,
 ) -> dict[int, list[ConsequenceInEffect]]:
     """The consequences in effect on `as_of` (started on or before it, not ended on or before
-    it), by organisation, oldest first; `kinds` limits them (e.g. `["revenue_share_loss"]` for
-    commissions). Organisations with none are absent. One query."""
+    it), by organisation, oldest first; `kinds` limits them (e.g. `["warning"]`). Organisations
+    with none are absent. One query. (Commissions does not read this: a loss of revenue share
+    reaches it as the kernel's `RevenueShareStop`, which SPEC 12 lets it import.)"""
     queryset = Consequence.objects.filter(
         _in_effect(as_of), organisation_id__in=list(organisation_ids)
     )

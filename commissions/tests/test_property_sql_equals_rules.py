@@ -1,9 +1,10 @@
 """The accrual run's SQL (`services.ACCRUE_SQL`) gives every entitlement, month by month, what
 the pure rule `rules.accrual_schedule` gives, over generated programs: lines closed on any day,
 billed in versions starting on the 1st or mid-month, with gaps, MRR 0, currency changes,
-terminations; partners (36 months) and providers (12); run once, then billing rewritten
-(a backdated correction) and run again through a later month. The ledger's net per month must
-equal the schedule of the billing as it now stands."""
+terminations; partners (36 months) and providers (12); losses of revenue share (stops from any
+day, open-ended or ended); run once, then billing and stops rewritten (a backdated correction,
+a backdated stop, a stop ended) and run again through a later month. The ledger's net per month
+must equal the schedule of the billing and stops as they now stand."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from commissions import rules
 from commissions.models import Entitlement
 from deals.tests.api_steps import start_clock
-from partnerportal.core.models import Organisation, Subscription
+from partnerportal.core.models import Organisation, RevenueShareStop, Subscription
 from partnerportal.core.rules import Version, months_back
 from tests.factories import OrganisationFactory
 
@@ -52,6 +53,18 @@ def billings(draw: Any) -> list[tuple[date, date | None, str, str]]:
 
 
 @st.composite
+def stop_ranges(draw: Any) -> tuple[date, date | None]:
+    start = BASE + timedelta(days=draw(st.integers(0, 1000)))
+    if draw(st.booleans()):
+        start = start.replace(day=1)
+    length = draw(st.one_of(st.none(), st.integers(1, 400)))
+    return start, None if length is None else start + timedelta(days=length)
+
+
+STOPS = st.lists(stop_ranges(), max_size=2)
+
+
+@st.composite
 def programs(draw: Any) -> dict[str, Any]:
     lines = draw(
         st.lists(
@@ -67,7 +80,22 @@ def programs(draw: Any) -> dict[str, Any]:
     )
     first = months_back(BASE, -draw(st.integers(0, 30)))
     second = months_back(first, -draw(st.integers(0, 12)))
-    return {"lines": lines, "first": first, "second": second}
+    stops = {
+        provider: (draw(STOPS), draw(STOPS))  # (at the first run, at the second)
+        for provider in (False, True)
+    }
+    return {"lines": lines, "first": first, "second": second, "stops": stops}
+
+
+def record_stops(partner: Organisation, ranges: list[tuple[date, date | None]]) -> None:
+    RevenueShareStop.objects.filter(organisation=partner).delete()
+    for n, (start, until) in enumerate(ranges):
+        RevenueShareStop.objects.create(
+            organisation=partner,
+            effective_from=start,
+            effective_until=until,
+            source=f"prop:{partner.pk}:{n}",
+        )
 
 
 def versions(billing: list[tuple[date, date | None, str, str]]) -> list[Version]:
@@ -106,7 +134,11 @@ def test_the_accrual_sql_equals_the_pure_schedule(
             for f, u, m, c in before:
                 bill(subscription, f, u, m, currency=c)
             associations.append((association, subscription))
+        for provider, (before_stops, _after_stops) in program["stops"].items():
+            record_stops(partners[provider], before_stops)
         accrue(program["first"])
+        for provider, (_before_stops, after_stops) in program["stops"].items():
+            record_stops(partners[provider], after_stops)
         for (_association, subscription), (_p, _o, _before, after) in zip(
             associations, program["lines"], strict=True
         ):
@@ -123,6 +155,7 @@ def test_the_accrual_sql_equals_the_pure_schedule(
                 months=rules.sourced_months(is_provider=provider),
                 versions=versions(after),
                 through=program["second"],
+                stops=[rules.Stop(f, u) for f, u in program["stops"][provider][1]],
             )
             got = {month: amount for month, amount in net(entitlement).items() if amount}
             assert got == {a.month: a.amount for a in want if a.amount}, program

@@ -236,3 +236,45 @@ def test_upmarket_counts_only_professional_and_enterprise_lines() -> None:
 
 def test_partner_assisted_outside_the_upmarket_program_earns_nothing() -> None:
     assert terms(upmarket(is_provider=True, tier="untiered"), "9000.00") == []
+
+
+# --- Loss of revenue share (SPEC 10) ----------------------------------------------------------
+
+
+def test_a_loss_of_revenue_share_mid_month_takes_the_months_after() -> None:
+    schedule = rules.accrual_schedule(
+        close_date=date(2026, 1, 12),
+        months=36,
+        versions=[v(date(2026, 1, 1), "800.00")],
+        through=date(2026, 6, 1),
+        stops=[rules.Stop(date(2026, 3, 15), None)],
+    )
+    assert [a.month for a in schedule] == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+
+
+def test_a_loss_of_revenue_share_from_the_1st_takes_that_month() -> None:
+    schedule = rules.accrual_schedule(
+        close_date=date(2026, 1, 12),
+        months=36,
+        versions=[v(date(2026, 1, 1), "800.00")],
+        through=date(2026, 6, 1),
+        stops=[rules.Stop(date(2026, 3, 1), None)],
+    )
+    assert [a.month for a in schedule] == [date(2026, 1, 1), date(2026, 2, 1)]
+
+
+def test_months_lost_to_a_stop_still_count_towards_the_12() -> None:
+    # A provider's 12 months from January; revenue share lost for March and April: 10 months
+    # paid, nothing in month 13 (January 2027) although the stop has ended.
+    schedule = rules.accrual_schedule(
+        close_date=date(2026, 1, 5),
+        months=12,
+        versions=[v(date(2026, 1, 1), "100.00")],
+        through=date(2027, 6, 1),
+        stops=[rules.Stop(date(2026, 3, 1), date(2026, 5, 1))],
+    )
+    assert len(schedule) == 10
+    assert date(2026, 3, 1) not in [a.month for a in schedule]
+    assert date(2026, 4, 1) not in [a.month for a in schedule]
+    assert schedule[-1].month == date(2026, 12, 1)
+    assert total(schedule) == D("200.00")

@@ -1,7 +1,9 @@
 """Consequences (SPEC 10): partner ops apply a rule-of-engagement consequence to a partner, with
 a reason, effective-dated; the partner's standing follows the consequences in effect (the
 gravest of warning, suspension, termination: `rules.standing_for`), written through the kernel
-service `core.services.organisation_standing_set`. A consequence that starts or ends on a later
+service `core.services.organisation_standing_set`. A loss of revenue share is recorded (and
+ended) as the kernel's revenue-share stop (`core.services.revenue_share_stop_start/_end`), in
+the same transaction, for commissions to read. A consequence that starts or ends on a later
 date takes effect through `standings_refresh`, run daily (`escalations.refresh_standings`)."""
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from partnerportal.core.audit import audit
 from partnerportal.core.errors import InvalidInput, NotFound, StateConflict
 from partnerportal.core.models import Organisation, User
 from partnerportal.core.notifications import notify, partner_contacts
-from partnerportal.core.services import organisation_standing_set
+from partnerportal.core.services import (
+    organisation_standing_set,
+    revenue_share_stop_end,
+    revenue_share_stop_start,
+)
 
 from .. import presenters, rules
 from ..inputs import REASON_MAX, ConsequenceEnd, ConsequenceInput
@@ -65,6 +71,15 @@ def consequence_apply(*, actor: User, data: ConsequenceInput) -> Consequence:
             "escalation": case.pk if case else None,
         },
     )
+    if data.kind == rules.ConsequenceKind.REVENUE_SHARE_LOSS:
+        revenue_share_stop_start(
+            actor=actor,
+            organisation=data.partner,
+            source=_stop_source(consequence),
+            effective_from=data.effective_from,
+            effective_until=data.effective_until,
+            reason=reason,
+        )
     _refresh(actor=actor, organisation_ids=[data.partner.pk], as_of=today())
     words = presenters.CONSEQUENCE_WORDS[data.kind]
     for person in partner_contacts(data.partner):
@@ -107,8 +122,20 @@ def consequence_end(*, actor: User, consequence: Consequence, data: ConsequenceE
         reason=reason,
         data={"effective_until": data.effective_until.isoformat()},
     )
+    if row.kind == rules.ConsequenceKind.REVENUE_SHARE_LOSS:
+        revenue_share_stop_end(
+            actor=actor,
+            source=_stop_source(row),
+            effective_until=data.effective_until,
+            reason=reason,
+        )
     _refresh(actor=actor, organisation_ids=[row.organisation_id], as_of=today())
     return row
+
+
+def _stop_source(consequence: Consequence) -> str:
+    """How the kernel's revenue-share stop names the consequence it comes from."""
+    return f"escalations.consequence:{consequence.pk}"
 
 
 @transaction.atomic

@@ -197,3 +197,98 @@ def test_the_kernel_standing_service_is_for_partner_ops_and_audited(cast: Cast) 
     event = AuditEvent.objects.get(verb="core.partner.standing_changed")
     assert (event.reason, event.data) == ("Fraud", {"from": "good", "to": "suspended"})
     assert _standing(cast.org_a) == "suspended"
+
+
+def test_a_loss_of_revenue_share_records_the_kernel_stop_with_the_consequence(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at(monkeypatch, "2026-03-10")
+    loss = _apply(cast, K.REVENUE_SHARE_LOSS, date(2026, 3, 15))
+    _apply(cast, K.WARNING, date(2026, 3, 1))  # other kinds record no stop
+    stop = cast.org_a.revenue_share_stops.get()
+    assert (stop.effective_from, stop.effective_until, stop.source) == (
+        date(2026, 3, 15),
+        None,
+        f"escalations.consequence:{loss.pk}",
+    )
+    assert _standing(cast.org_a) == "warned"  # a loss of revenue share leaves the standing
+    services.consequence_end(
+        actor=cast.ops,
+        consequence=loss,
+        data=ConsequenceEnd(effective_until=date(2026, 6, 1), reason="Made the customer whole"),
+    )
+    stop.refresh_from_db()
+    assert stop.effective_until == date(2026, 6, 1)
+    verbs = list(
+        AuditEvent.objects.filter(verb__startswith="core.partner.revenue_share")
+        .order_by("id")
+        .values_list("verb", "reason")
+    )
+    assert verbs == [
+        (
+            "core.partner.revenue_share_stopped",
+            "revenue_share_loss for breaking the rules of engagement",
+        ),
+        ("core.partner.revenue_share_stop_ended", "Made the customer whole"),
+    ]
+
+
+def test_the_kernel_revenue_share_stop_services_are_for_partner_ops(cast: Cast) -> None:
+    from partnerportal.core.services import revenue_share_stop_end, revenue_share_stop_start
+
+    with pytest.raises(Forbidden):
+        revenue_share_stop_start(
+            actor=cast.pdm,
+            organisation=cast.org_a,
+            source="x:1",
+            effective_from=date(2026, 3, 1),
+            effective_until=None,
+            reason="r",
+        )
+    revenue_share_stop_start(
+        actor=cast.ops,
+        organisation=cast.org_a,
+        source="x:1",
+        effective_from=date(2026, 3, 1),
+        effective_until=None,
+        reason="r",
+    )
+    with pytest.raises(Forbidden):
+        revenue_share_stop_end(
+            actor=cast.pdm, source="x:1", effective_until=date(2026, 4, 1), reason="r"
+        )
+    assert cast.org_a.revenue_share_stops.get().effective_until is None
+
+
+def test_the_backfill_gives_earlier_revenue_share_losses_their_kernel_stop_once(
+    cast: Cast,
+) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from escalations.models import Consequence
+    from partnerportal.core.models import RevenueShareStop
+
+    migration = import_module("escalations.migrations.0002_revenue_share_stops_backfill")
+    # Written directly, as before the kernel kept stops: no stop.
+    loss = Consequence.objects.create(
+        organisation=cast.org_a,
+        kind="revenue_share_loss",
+        reason="Old loss",
+        effective_from=date(2025, 5, 1),
+        effective_until=date(2025, 9, 1),
+        applied_by=cast.ops,
+    )
+    Consequence.objects.create(
+        organisation=cast.org_a,
+        kind="warning",
+        reason="Old warning",
+        effective_from=date(2025, 5, 1),
+        applied_by=cast.ops,
+    )
+    migration.backfill(apps, None)
+    migration.backfill(apps, None)
+    assert list(
+        RevenueShareStop.objects.values_list("source", "effective_from", "effective_until")
+    ) == [(f"escalations.consequence:{loss.pk}", date(2025, 5, 1), date(2025, 9, 1))]

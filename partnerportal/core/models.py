@@ -478,3 +478,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Revenue-share stops (SPEC 7, 10) ----------------------------------------------------------
+
+
+class RevenueShareStop(models.Model):
+    """A partner earns no revenue share from `effective_from` until `effective_until`
+    (exclusive; open-ended when empty): the "loss of revenue share" consequence of SPEC 10, as
+    a kernel fact. Written only through `core.services.revenue_share_stop_start/_end`, called
+    by the app that decides the consequence (escalations), and read by commissions, which
+    accrues nothing for a month whose 1st falls in a stop. `source` names the decision it
+    comes from (e.g. `escalations.consequence:42`), once."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="revenue_share_stops"
+    )
+    effective_from = models.DateField()
+    effective_until = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=100, unique=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["effective_from", "id"]
+        indexes = [
+            models.Index(fields=["organisation", "effective_from"], name="revshare_stop_org_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gt=models.F("effective_from")),
+                name="revshare_stop_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Revenue share stopped for {self.organisation_id} from {self.effective_from}"

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from . import rules
 from .access import Action, require
 from .audit import audit
-from .errors import Forbidden, InvalidInput
+from .errors import Forbidden, InvalidInput, StateConflict
 from .models import (
     PARTNER_ROLES,
     STAFF_ROLES,
@@ -26,6 +26,7 @@ from .models import (
     Organisation,
     ProductLine,
     Region,
+    RevenueShareStop,
     Role,
     Segment,
     Subscription,
@@ -207,6 +208,83 @@ def organisation_standing_set(
     )
     organisation.standing = standing
     return True
+
+
+@transaction.atomic
+def revenue_share_stop_start(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    source: str,
+    effective_from: date,
+    effective_until: date | None,
+    reason: str,
+) -> RevenueShareStop:
+    """Record that `organisation` earns no revenue share from `effective_from` (until
+    `effective_until`, exclusive, if given): the "loss of revenue share" consequence (SPEC 10),
+    decided by `source` (e.g. `escalations.consequence:42`). Called by escalations in the
+    transaction that applies the consequence; only partner ops decide it. Commissions accrues
+    nothing for a month whose 1st falls in a stop."""
+    if actor is not None and actor.role != Role.PARTNER_OPS:
+        raise Forbidden("Only partner ops stop a partner's revenue share.")
+    if effective_until is not None and effective_until <= effective_from:
+        raise _invalid("effective_until", "The end must come after the start.")
+    if RevenueShareStop.objects.filter(source=source).exists():
+        raise StateConflict("This revenue-share stop was already recorded.")
+    stop = RevenueShareStop.objects.create(
+        organisation=organisation,
+        source=source,
+        effective_from=effective_from,
+        effective_until=effective_until,
+        reason=reason,
+    )
+    audit(
+        actor=actor,
+        verb="core.partner.revenue_share_stopped",
+        subject=stop,
+        organisation=organisation,
+        reason=reason,
+        data={
+            "source": source,
+            "effective_from": effective_from.isoformat(),
+            "effective_until": effective_until.isoformat() if effective_until else None,
+        },
+    )
+    return stop
+
+
+@transaction.atomic
+def revenue_share_stop_end(
+    *, actor: User | None, source: str, effective_until: date, reason: str
+) -> RevenueShareStop:
+    """End the revenue-share stop recorded for `source`: the partner earns again for months
+    whose 1st is on or after `effective_until`. Called by escalations in the transaction that
+    ends the consequence; only partner ops decide it."""
+    if actor is not None and actor.role != Role.PARTNER_OPS:
+        raise Forbidden("Only partner ops restore a partner's revenue share.")
+    stop = RevenueShareStop.objects.select_for_update().filter(source=source).first()
+    if stop is None:
+        raise StateConflict("No revenue-share stop was recorded for this decision.")
+    if effective_until <= stop.effective_from:
+        raise _invalid("effective_until", "The end must come after the start.")
+    if stop.effective_until is not None and effective_until > stop.effective_until:
+        raise _invalid("effective_until", "It already ends before that date.")
+    before = stop.effective_until
+    stop.effective_until = effective_until
+    stop.save(update_fields=["effective_until"])
+    audit(
+        actor=actor,
+        verb="core.partner.revenue_share_stop_ended",
+        subject=stop,
+        organisation=stop.organisation,
+        reason=reason,
+        data={
+            "source": source,
+            "from": before.isoformat() if before else None,
+            "to": effective_until.isoformat(),
+        },
+    )
+    return stop
 
 
 @transaction.atomic
