@@ -107,6 +107,13 @@ ensure_venv() {
   fi
 }
 
+# WeasyPrint (the statements' PDF export) needs Pango at run time.
+ensure_pango() {
+  ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && return 0
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 ||
+    die "the PDF export needs Pango: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0"
+}
+
 ensure_chromium() {
   if [[ ! -x "$CHROMIUM" ]]; then
     if [[ "$CHROMIUM" != /usr/bin/chromium ]] || ! apt_install chromium; then
@@ -155,6 +162,7 @@ launch() { # NAME CMD...
 
 start_portal() {
   ensure_venv
+  ensure_pango
   mkdir -p "$RUN_DIR"
   local name
   for name in "${APP_PROCESSES[@]}"; do
@@ -246,6 +254,7 @@ cmd_status() {
 
 cmd_test() {
   ensure_venv
+  ensure_pango
   ensure_chromium
   trap stop_started EXIT
   services_up
@@ -258,6 +267,7 @@ cmd_test() {
 
 cmd_setup() {
   ensure_venv
+  ensure_pango
   ensure_chromium
   say "Ready: ./dev.sh run starts the portal, ./dev.sh test runs the tests"
 }

@@ -155,3 +155,104 @@ class AccreditationExemptCountry(models.Model):
 
     def __str__(self) -> str:
         return self.country_id
+
+
+class QuarterClose(models.Model):
+    """The close of a quarter (SPEC 7): done once, by finance; its statements never change
+    in amount afterwards (a database trigger, migration 0005). `quarter` is `YYYY-Qn`."""
+
+    quarter = models.CharField(max_length=7, unique=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    closed_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    statements = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quarter__regex=r"^[0-9]{4}-Q[1-4]$"), name="quarter_close_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Close of {self.quarter}"
+
+
+class Statement(models.Model):
+    """One partner's revenue share for one quarter in one currency (SPEC 7), payable 45 days
+    after the quarter ends. Its amount, lines and quarter never change once written (trigger);
+    only its status moves: held -> payable (released) -> paid (with a payment reference)."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        PAYABLE = "payable", "Payable"
+        PAID = "paid", "Paid"
+
+    class HeldReason(models.TextChoices):
+        PAYOUT_PAPERWORK = "payout_paperwork", "Payout paperwork is incomplete"
+        STANDING = "standing", "The partner is not in good standing"
+
+    close = models.ForeignKey(QuarterClose, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField(max_length=7)
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    total = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    # Of `total`, what late ledger lines of earlier, already closed quarters contribute.
+    prior_period_total = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, default=0
+    )
+    payable_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    held_reasons = ArrayField(
+        models.CharField(max_length=20, choices=HeldReason.choices), default=list, blank=True
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-quarter", "organisation_id", "currency_id"]
+        indexes = [models.Index(fields=["quarter", "status"], name="statement_quarter_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "quarter", "currency"], name="statement_once"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="paid") & ~Q(payment_reference="") & Q(paid_on__isnull=False))
+                | (~Q(status="paid") & Q(payment_reference="") & Q(paid_on__isnull=True)),
+                name="statement_paid_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | ~Q(held_reasons=[]),
+                name="statement_held_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.quarter} {self.currency_id} for {self.organisation_id}"
+
+
+class StatementLine(models.Model):
+    """One ledger line on a statement. A ledger line is on at most one statement (unique), so
+    nothing is paid twice; `prior_period` marks a late line of an earlier, closed quarter."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    ledger_line = models.OneToOneField(
+        LedgerLine, on_delete=models.PROTECT, related_name="statement_line"
+    )
+    month = models.DateField()
+    amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    prior_period = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["month", "ledger_line_id"]
+        indexes = [models.Index(fields=["statement", "month"], name="statement_line_month")]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_line_id} on {self.statement_id}"

@@ -12,6 +12,7 @@ import pytest
 from accreditations.models import Accreditation
 from commissions import services
 from commissions.models import AccreditationExemptCountry, Entitlement
+from commissions.services import accrual as accrual_service
 from deals.models import Deal, PurchasedLine, SoldAssociation
 from deals.tests.api_steps import (
     PRO_MARKETING,
@@ -63,7 +64,7 @@ def test_entitlements_commit_with_the_associations_or_not_at_all(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("commissions is down")
 
-    monkeypatch.setattr(services, "entitlements_for_deal", broken)
+    monkeypatch.setattr(accrual_service, "entitlements_for_deal", broken)
     with pytest.raises(RuntimeError):
         _won_sourced(cast, monkeypatch)
     assert not SoldAssociation.objects.exists()

@@ -11,6 +11,7 @@ from django.db import DatabaseError, connection, transaction
 
 from commissions import services
 from commissions.models import AccrualRun, Entitlement, LedgerLine
+from commissions.services import accrual as accrual_service
 from deals.tests.api_steps import start_clock
 from partnerportal.core.errors import Forbidden, InvalidInput
 from partnerportal.core.models import AuditEvent, Organisation, Subscription
@@ -166,7 +167,7 @@ def test_a_run_killed_after_a_chunk_and_run_again_equals_a_clean_run(
     class Rollback(Exception):
         pass
 
-    real_chunk = services._chunk
+    real_chunk = accrual_service._chunk
     calls = {"n": 0}
 
     def dying_chunk(**kwargs: object) -> tuple[int, int]:
@@ -177,13 +178,13 @@ def test_a_run_killed_after_a_chunk_and_run_again_equals_a_clean_run(
 
     try:
         with transaction.atomic():
-            monkeypatch.setattr(services, "_chunk", dying_chunk)
+            monkeypatch.setattr(accrual_service, "_chunk", dying_chunk)
             with pytest.raises(Killed):
                 services.accrual_run(month=date(2027, 1, 1), actor=None, trigger="command", chunk=2)
             stopped = AccrualRun.objects.get()
             assert stopped.finished_at is None
             assert LedgerLine.objects.count() > 0
-            monkeypatch.setattr(services, "_chunk", real_chunk)
+            monkeypatch.setattr(accrual_service, "_chunk", real_chunk)
             accrue(date(2027, 1, 1))
             resumed = ledger_rows()
             raise Rollback

@@ -19,9 +19,9 @@ from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import Organisation, User
 from partnerportal.core.rules import first_of_month
 
-from . import rules, selectors
-from .models import AccrualRun, Entitlement
-from .permissions import CommissionAction
+from .. import rules, selectors
+from ..models import AccrualRun, Entitlement
+from ..permissions import CommissionAction
 
 # --- Entitlements -----------------------------------------------------------------------------
 
