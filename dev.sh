@@ -30,6 +30,8 @@ database; delete .run/ after ./dev.sh stop to start from scratch).
 
 Environment:
   PORT                      web server port (8000)
+  PORTAL_BASE_URL           the portal's address in links made outside a request (e-mails,
+                            seed_demo's output); http://127.0.0.1:$PORT unless set
   DATABASE_URL, REDIS_URL   use these servers as given (no probing, nothing embedded)
   PORTAL_PG_HOST, PORTAL_PG_PORT, PORTAL_PG_USER
                             where to look for PostgreSQL (127.0.0.1, 5432, postgres)
@@ -109,7 +111,7 @@ ensure_venv() {
 
 # WeasyPrint (the statements' PDF export) needs Pango at run time.
 ensure_pango() {
-  ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' && return 0
+  ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null && return 0
   apt_install libpango-1.0-0 libpangoft2-1.0-0 ||
     die "the PDF export needs Pango: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0"
 }
@@ -176,6 +178,8 @@ start_portal() {
 
   services_up
   export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-partnerportal.settings.dev}"
+  # Links made outside a request (e-mails, seed_demo's POI link) point at the port served here.
+  export PORTAL_BASE_URL="${PORTAL_BASE_URL:-http://$HOST:$PORT}"
   export CELERY_BEAT_SCHEDULE_FILENAME="${CELERY_BEAT_SCHEDULE_FILENAME:-$RUN_DIR/celerybeat-schedule}"
   export PYTHONUNBUFFERED=1
 

@@ -90,13 +90,22 @@ class LedgerLine(models.Model):
         ACCRUAL = "accrual", "Accrual"
         REVERSAL = "reversal", "Reversal"
 
-    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="lines")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # No index of their own (`db_index=False`): `ledger_line_once` leads with the entitlement
+    # and `ledger_org_month` with the partner; nothing reads the ledger by currency or run.
+    # Every index is paid for by every line a run writes (issue 12, "Scale").
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     month = models.DateField()
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     mrr = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -105,7 +114,9 @@ class LedgerLine(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
     reason = models.CharField(max_length=200, blank=True)
-    run = models.ForeignKey(AccrualRun, on_delete=models.PROTECT, related_name="lines")
+    run = models.ForeignKey(
+        AccrualRun, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -240,11 +251,27 @@ class Statement(models.Model):
 
 class StatementLine(models.Model):
     """One ledger line on a statement. A ledger line is on at most one statement (unique), so
-    nothing is paid twice; `prior_period` marks a late line of an earlier, closed quarter."""
+    nothing is paid twice; `prior_period` marks a late line of an earlier, closed quarter.
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    `ledger_line` is a one-to-one relation whose uniqueness the database enforces, without a
+    foreign-key constraint (`db_constraint=False`, issue 12, "Scale"). The constraint could
+    only catch a line pointing at a ledger row that does not exist, and none can: the ledger
+    is append-only (a trigger refuses UPDATE and DELETE of its rows, migration 0002), so a
+    ledger row, once there, stays with its id; and the close writes statement lines only by
+    `INSERT ... SELECT` from ledger rows it reads in the same statement
+    (`services.statements.CLOSE_SQL`). What the constraint cost: at commit, a check of every
+    line that takes a FOR KEY SHARE lock on its ledger row, writing each of those ledger
+    pages again: 15 of the close's 42 s for a quarter of 874 439 lines (bench/statements.py,
+    docs/PERFORMANCE.md). Django still refuses deleting a ledger line on a statement
+    (PROTECT), and the ledger's trigger refuses any delete anyway.
+    """
+
+    # No index of its own: `statement_line_month` (statement, month) leads with it.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     ledger_line = models.OneToOneField(
-        LedgerLine, on_delete=models.PROTECT, related_name="statement_line"
+        LedgerLine, on_delete=models.PROTECT, related_name="statement_line", db_constraint=False
     )
     month = models.DateField()
     amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)

@@ -6,19 +6,25 @@
   (month MRR from `core.rules.version_for_month`, the one home of that rule).
 - `revenue_share`: 20 % of a month's MRR, rounded to the cent by this one helper.
 - `Stop.covers`: which months a loss of revenue share takes (SPEC 10).
+- Quarterly statements: `Quarter`/`parse_quarter`, `payable_on`, `held_reasons`, and which ledger
+  lines a close takes (`takes_line`, over months: `close_months`).
 
 The accrual run's SQL (`services.ACCRUE_SQL`) repeats `accrual_schedule` set-based for speed;
-`commissions/tests/test_property_sql_equals_rules.py` holds the two equal.
+`commissions/tests/test_property_sql_equals_rules.py` holds the two equal. The close's SQL
+(`services.statements`) takes the lines of the months `close_months` gives;
+`commissions/tests/test_property_close_equals_rules.py` holds it equal to `takes_line` per line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from partnerportal.core.errors import InvalidInput
 from partnerportal.core.rules import CENT, Version, first_of_month, months_back, version_for_month
 
 RATE = Decimal("0.20")
@@ -233,3 +239,164 @@ def accrual_schedule(
             result.append(Accrual(month, version.mrr, version.currency, revenue_share(version.mrr)))
         month = months_back(month, -1)
     return result
+
+
+# --- Quarterly statements ---------------------------------------------------------------------
+
+QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+QUARTER_YEARS = (2000, 2999)
+# SPEC 7: a statement is payable 45 days after its quarter closes (ends).
+PAYABLE_AFTER_DAYS = 45
+GOOD_STANDING = "good"
+# Codes of `Statement.HeldReason`, in the order a statement lists them.
+HELD_PAYOUT_PAPERWORK = "payout_paperwork"
+HELD_STANDING = "standing"
+STATUS_HELD = "held"
+STATUS_PAYABLE = "payable"
+PAYMENT_REFERENCE_MAX = 100
+_QUARTER = re.compile(QUARTER_PATTERN)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter: `number` 1 (January to March) to 4, of `year`."""
+
+    year: int
+    number: int
+
+    def __post_init__(self) -> None:
+        if not QUARTER_YEARS[0] <= self.year <= QUARTER_YEARS[1] or not 1 <= self.number <= 4:
+            raise ValueError(f"No such quarter: {self.year}-Q{self.number}.")
+
+    @property
+    def starts_on(self) -> date:
+        return date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def ends_on(self) -> date:
+        return months_back(self.starts_on, -3) - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-Q{self.number}"
+
+    def months(self) -> list[date]:
+        """The first days of its three months."""
+        return [months_back(self.starts_on, -n) for n in range(3)]
+
+    def previous(self) -> Quarter:
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
+
+    def next(self) -> Quarter:
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
+
+    @classmethod
+    def of(cls, day: date) -> Quarter:
+        """The quarter `day` falls in."""
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def parse_quarter(text: str) -> Quarter:
+    """`YYYY-Qn` (year 2000 to 2999, n 1 to 4) -> the quarter; anything else is a ValueError."""
+    if not isinstance(text, str) or not _QUARTER.fullmatch(text):
+        raise ValueError("Write the quarter as YYYY-Qn (e.g. 2026-Q1).")
+    year = int(text[:4])
+    if not QUARTER_YEARS[0] <= year <= QUARTER_YEARS[1]:
+        raise ValueError(
+            f"Write the quarter as YYYY-Qn with a year from {QUARTER_YEARS[0]} to "
+            f"{QUARTER_YEARS[1]}."
+        )
+    return Quarter(year, int(text[6]))
+
+
+def payable_on(quarter: Quarter) -> date:
+    """SPEC 7: 45 days after the quarter ends (2026-Q1 -> 2026-05-15)."""
+    return quarter.ends_on + timedelta(days=PAYABLE_AFTER_DAYS)
+
+
+def quarter_ended(quarter: Quarter, *, today: date) -> bool:
+    """A quarter may be closed only once it has ended: from the day after its last day."""
+    return today > quarter.ends_on
+
+
+def held_reasons(*, payout_paperwork_complete: bool, standing: str) -> list[str]:
+    """Why a partner's statement is held (SPEC 2, 7): payout paperwork (ACH and tax)
+    incomplete, or not in good standing. Empty: the statement is payable."""
+    reasons = []
+    if not payout_paperwork_complete:
+        reasons.append(HELD_PAYOUT_PAPERWORK)
+    if standing != GOOD_STANDING:
+        reasons.append(HELD_STANDING)
+    return reasons
+
+
+def statement_status(reasons: Sequence[str]) -> str:
+    """A statement is held iff some reason holds it; otherwise payable."""
+    return STATUS_HELD if reasons else STATUS_PAYABLE
+
+
+def takes_line(
+    line_month: date, quarter: Quarter, closed_quarters: Collection[Quarter]
+) -> tuple[bool, bool]:
+    """Whether the close of `quarter` takes a ledger line of `line_month` that is on no statement
+    yet, and whether it is a prior-period adjustment: (taken, prior_period).
+
+    A line of one of the quarter's months is taken. A late line of an earlier quarter that is
+    already closed is taken as a prior-period adjustment (a closed quarter never changes). A line
+    of an earlier quarter not closed yet waits for its own quarter's close; a line of a later
+    month is never taken."""
+    if quarter.starts_on <= line_month <= quarter.ends_on:
+        return True, False
+    if line_month < quarter.starts_on and Quarter.of(line_month) in closed_quarters:
+        return True, True
+    return False, False
+
+
+def close_months(quarter: Quarter, closed_quarters: Collection[Quarter]) -> list[tuple[date, bool]]:
+    """Every month whose lines (on no statement yet) the close of `quarter` takes, oldest first,
+    with whether they are prior-period adjustments: `takes_line` over the months from the
+    earliest closed quarter to `quarter` (a line of a month before every closed quarter can only
+    wait). The close's SQL takes the lines of exactly these months."""
+    earlier = [q for q in closed_quarters if q < quarter]
+    first = min(earlier, default=quarter)
+    quarters = [quarter]
+    while quarters[-1] > first:
+        quarters.append(quarters[-1].previous())
+    result = []
+    for q in reversed(quarters):
+        for month in q.months():
+            taken, prior_period = takes_line(month, quarter, closed_quarters)
+            if taken:
+                result.append((month, prior_period))
+    return result
+
+
+def check_paid_on(paid_on: date, *, quarter: Quarter, today: date) -> date:
+    """A payment date is not before the quarter's end nor in the future."""
+    if paid_on < quarter.ends_on:
+        raise InvalidInput(
+            f"A payment of {quarter.label} cannot be dated before {quarter.ends_on:%Y-%m-%d}.",
+            field="paid_on",
+        )
+    if paid_on > today:
+        raise InvalidInput("A payment cannot be dated in the future.", field="paid_on")
+    return paid_on
+
+
+def check_payment_reference(text: str) -> str:
+    """A payment reference: 1 to 100 characters once trimmed."""
+    reference = text.strip()
+    if not reference:
+        raise InvalidInput("Give the payment reference.", field="payment_reference")
+    if len(reference) > PAYMENT_REFERENCE_MAX:
+        raise InvalidInput(
+            f"At most {PAYMENT_REFERENCE_MAX} characters.", field="payment_reference"
+        )
+    return reference

@@ -79,6 +79,7 @@ def committed_db(transactional_db: None) -> None:
     removes the reference data the migrations loaded: load it again when it is missing."""
     from django.apps import apps
 
+    from commissions.models import UpmarketThreshold
     from partnerportal.core.models import Country
     from tiers.models import TierRuleSet
 
@@ -86,6 +87,10 @@ def committed_db(transactional_db: None) -> None:
         import_module("partnerportal.core.migrations.0002_reference_data").load(apps, None)
     if not TierRuleSet.objects.exists():
         import_module("tiers.migrations.0002_seed_spec_rule_sets").seed(apps, None)
+    if not UpmarketThreshold.objects.exists():  # seeded with nothing to backfill when empty
+        import_module(
+            "commissions.migrations.0003_upmarket_rule_sets_and_backfill_entitlements"
+        ).seed_and_backfill(apps, None)
 
 
 @pytest.fixture

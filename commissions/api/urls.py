@@ -12,4 +12,18 @@ urlpatterns = [
         views.PartnerEntitlementsApi.as_view(),
         name="api-partner-entitlements",
     ),
+    path("statements/", views.StatementListApi.as_view(), name="api-statements"),
+    path("statements/export/", views.StatementExportApi.as_view(), name="api-statements-export"),
+    path("statements/<int:pk>/", views.StatementDetailApi.as_view(), name="api-statement"),
+    path(
+        "statements/<int:pk>/release/",
+        views.StatementReleaseApi.as_view(),
+        name="api-statement-release",
+    ),
+    path(
+        "statements/<int:pk>/payment/",
+        views.StatementPaymentApi.as_view(),
+        name="api-statement-payment",
+    ),
+    path("quarter-closes/", views.QuarterCloseApi.as_view(), name="api-quarter-closes"),
 ]

@@ -16,17 +16,37 @@ from .accrual import (
     entitlements_for_deal,
     on_deal_credited,
 )
+from .statements import (
+    CLOSE_SQL,
+    PREVIEW_SQL,
+    CloseResult,
+    PreviewStatement,
+    QuarterPreview,
+    close_quarter,
+    mark_statement_paid,
+    preview_quarter,
+    release_statement,
+)
 
 __all__ = [
     "ACCRUE_SQL",
     "CHUNK",
+    "CLOSE_SQL",
     "DERIVE_SQL",
+    "PREVIEW_SQL",
     "REASON_CHANGED",
     "REASON_GONE",
     "REASON_STOPPED",
+    "CloseResult",
+    "PreviewStatement",
+    "QuarterPreview",
     "RunResult",
     "accrual_run",
     "check_month",
+    "close_quarter",
     "entitlements_for_deal",
+    "mark_statement_paid",
     "on_deal_credited",
+    "preview_quarter",
+    "release_statement",
 ]

@@ -4,7 +4,9 @@ the decisions are the pure functions of `commissions.rules`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +19,7 @@ from partnerportal.core import access
 from partnerportal.core.audit import Audited, audit, audit_many
 from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import Organisation, User
-from partnerportal.core.rules import first_of_month
+from partnerportal.core.rules import first_of_month, months_back
 
 from .. import rules, selectors
 from ..models import AccrualRun, Entitlement
@@ -165,31 +167,77 @@ def _derive_missing(run: AccrualRun, actor: User | None, label: str) -> int:
 
 
 # --- The accrual run --------------------------------------------------------------------------
-
-# `rules.accrual_schedule`, set-based, for the entitlements with ids in [lo, hi), through the
-# run's month; then the ledger brought to it in the same statement: a live accrual line (not
-# reversed) that no longer matches what the month should accrue is reversed (reason given), and
-# every expected month without a matching live line gets an accrual line, version = one more
-# than the month's highest, linked to the line it replaces. Held equal to the pure function by
-# commissions/tests/test_property_sql_equals_rules.py.
 #
-# A loss of revenue share (the kernel's `core_revenuesharestop`, `rules.Stop.covers`) takes every
-# month whose 1st falls in a stop of the partner out of `expected`: the month still counts
-# towards the entitlement's months (it is lost, not deferred), and a line already written for
-# it (a stop backdated) is reversed with its own reason, like a billing correction.
+# A run for month M does what can change, not everything again (issue 12, "Scale"):
+#
+# - every entitlement gets its months after the *watermark* (the latest month a finished run
+#   accrued through) up to M: usually M alone;
+# - the entitlements whose inputs changed since the last finished run (their line's billing,
+#   their partner's losses of revenue share, the entitlement itself: noted by database
+#   triggers in `commissions_accrualchange`, migration 0006) get every month up to M brought
+#   to what it should be: a billing correction reversed and replaced, a backdated stop
+#   reversed;
+# - before any run finished (the watermark unknown), every entitlement is "changed".
+#
+# The invariant that makes this the ledger a full recomputation gives: for an entitlement
+# with no change noted, its lines up to the watermark are what its inputs say. A run claims
+# the notes at its start and deletes them when it finishes through M >= watermark (a run
+# for an earlier month re-examines the changed entitlements through that month only, so it
+# leaves their notes for the next run). Changes noted while a run goes on are left for the
+# next. A run killed midway deletes nothing: the next run does its work again (each chunk is
+# idempotent). One run at a time (a session advisory lock for the whole run), so a run's
+# watermark and notes cannot move under it.
+#
+# Two statements do the work, set-based, no per-row Python:
+#
+# 1. `EXPECTED_SQL`, once per run: `rules.accrual_schedule` for every entitlement, for the
+#    months from its `lower` (minus infinity for a changed one, the month after the watermark
+#    otherwise) through the run's month, into a temporary table (the session's: a killed
+#    process takes it with it). Hash joins over whole tables, like the benchmark's floor (a
+#    month's run concerns every entitlement: reading all billing versions once is cheaper than
+#    looking up each line's).
+# 2. `ACCRUE_SQL`, per chunk of entitlements (ids in [lo, hi), one transaction each): the
+#    ledger brought to those expected lines: a live accrual line (not reversed) of those
+#    months that no longer matches what the month should accrue is reversed (reason given),
+#    and every expected month without a matching live line gets an accrual line, version =
+#    one more than the month's highest, linked to the line it replaces. The unique key
+#    (entitlement, month, version, kind) makes a repeated chunk add nothing.
+#
+# Held equal to the pure function by commissions/tests/test_property_sql_equals_rules.py.
 #
 # A billing version "bills" a month when its MRR is above 0 and it is in effect on the 1st
 # (`core.rules.version_for_month`): the months it bills are [m_from, m_until), m_from the first
 # 1st on or after it starts, m_until the first 1st on or after it ends. Versions of a line
-# never overlap (`subversion_no_overlap`), so a month has at most one.
-ACCRUE_SQL = """
-WITH ent AS (
+# never overlap (`subversion_no_overlap`), so a month has at most one. An entitlement starts
+# at `first_month` (the first billed month from its close month) and stops for good at
+# `end_month`, the first month after it that no version bills: the `m_until` of a version
+# that no other version's months cover (the month after the last of a run of billed months is
+# always such an `m_until`).
+#
+# A loss of revenue share (the kernel's `core_revenuesharestop`, `rules.Stop.covers`) takes every
+# month whose 1st falls in a stop of the partner out of the expected lines: the month still
+# counts towards the entitlement's months (it is lost, not deferred), and a line already
+# written for it (a stop backdated) is reversed with its own reason, like a billing correction.
+#
+# The ledger is read only where it can hold something: every month of a changed entitlement;
+# the window's months of the others only when a run that did not finish (killed) was for a
+# month in the window (`window_written`). Otherwise no line of the window exists: lines are
+# written only by runs, for months up to the run's, and every finished run's month is at most
+# the watermark.
+EXPECTED_TABLE = "commissions_run_expected"
+EXPECTED_SQL = f"""
+CREATE TEMPORARY TABLE {EXPECTED_TABLE} AS
+WITH changed AS (SELECT DISTINCT unnest(%(changed)s::bigint[]) AS id),
+todo AS (
     SELECT e.id, e.organisation_id, e.months,
-           date_trunc('month', e.close_date)::date AS close_month, s.id AS sub_id
+           date_trunc('month', e.close_date)::date AS close_month, s.id AS sub_id,
+           CASE WHEN c.id IS NOT NULL THEN '-infinity'::date
+                ELSE %(window_from)s::date END AS lower
     FROM commissions_entitlement e
     JOIN core_subscription s
       ON s.customer_id = e.customer_id AND s.product_line_id = e.product_line_id
-    WHERE e.id >= %(lo)s AND e.id < %(hi)s
+    LEFT JOIN changed c ON c.id = e.id
+    WHERE c.id IS NOT NULL OR %(window_from)s::date <= %(month)s::date
 ),
 billed AS (
     SELECT v.subscription_id AS sub_id, v.mrr, v.currency_id,
@@ -201,50 +249,81 @@ billed AS (
                 ELSE (date_trunc('month', v.effective_until) + interval '1 month')::date
            END AS m_until
     FROM core_subscriptionversion v
-    WHERE v.mrr > 0 AND v.subscription_id IN (SELECT sub_id FROM ent)
+    WHERE v.mrr > 0
 ),
 start AS (
-    SELECT ent.id, ent.organisation_id, ent.months, ent.sub_id,
-           min(greatest(b.m_from, ent.close_month)) AS first_month
-    FROM ent JOIN billed b ON b.sub_id = ent.sub_id
-    WHERE b.m_until IS NULL OR greatest(b.m_from, ent.close_month) < b.m_until
-    GROUP BY ent.id, ent.organisation_id, ent.months, ent.sub_id
+    SELECT t.id, t.organisation_id, t.months, t.sub_id, t.lower,
+           min(greatest(b.m_from, t.close_month)) AS first_month
+    FROM todo t JOIN billed b ON b.sub_id = t.sub_id
+    WHERE b.m_until IS NULL OR greatest(b.m_from, t.close_month) < b.m_until
+    GROUP BY t.id, t.organisation_id, t.months, t.sub_id, t.lower
+),
+ends AS (
+    SELECT s.id, min(b.m_until) AS end_month
+    FROM start s JOIN billed b ON b.sub_id = s.sub_id
+    WHERE b.m_until > s.first_month
+      AND NOT EXISTS (
+          SELECT 1 FROM billed c
+          WHERE c.sub_id = b.sub_id AND c.m_from <= b.m_until
+            AND (c.m_until IS NULL OR b.m_until < c.m_until)
+      )
+    GROUP BY s.id
 ),
 months AS (
     SELECT s.id, s.organisation_id, s.sub_id, g::date AS month
-    FROM start s,
+    FROM start s
+    LEFT JOIN ends n ON n.id = s.id,
          generate_series(
-             s.first_month,
-             least(%(month)s::date, (s.first_month + (s.months - 1) * interval '1 month')::date),
+             greatest(s.first_month, s.lower),
+             least(%(month)s::date,
+                   (s.first_month + (s.months - 1) * interval '1 month')::date,
+                   (n.end_month - interval '1 month')::date),
              interval '1 month'
          ) AS g
+)
+SELECT m.id AS entitlement_id, m.organisation_id, m.month, b.mrr, b.currency_id,
+       round(b.mrr * %(rate)s, 2) AS amount
+FROM months m
+JOIN billed b
+  ON b.sub_id = m.sub_id AND b.m_from <= m.month
+ AND (b.m_until IS NULL OR m.month < b.m_until)
+WHERE NOT EXISTS (
+      SELECT 1 FROM core_revenuesharestop st
+      WHERE st.organisation_id = m.organisation_id AND st.effective_from <= m.month
+        AND (st.effective_until IS NULL OR m.month < st.effective_until)
+  )
+"""  # noqa: S608  (a constant table name)
+
+ACCRUE_SQL = f"""
+WITH expected AS (
+    SELECT * FROM {EXPECTED_TABLE}
+    WHERE entitlement_id >= %(lo)s AND entitlement_id < %(hi)s
 ),
-covered AS (
-    SELECT m.id, m.organisation_id, m.month, b.mrr, b.currency_id,
-           bool_and(b.mrr IS NOT NULL) OVER (PARTITION BY m.id ORDER BY m.month) AS unbroken
-    FROM months m
-    LEFT JOIN billed b
-      ON b.sub_id = m.sub_id AND b.m_from <= m.month
-     AND (b.m_until IS NULL OR m.month < b.m_until)
-),
-expected AS (
-    SELECT c.id AS entitlement_id, c.organisation_id, c.month, c.mrr, c.currency_id,
-           round(c.mrr * %(rate)s, 2) AS amount
-    FROM covered c
-    WHERE c.unbroken
-      AND NOT EXISTS (
-          SELECT 1 FROM core_revenuesharestop st
-          WHERE st.organisation_id = c.organisation_id AND st.effective_from <= c.month
-            AND (st.effective_until IS NULL OR c.month < st.effective_until)
-      )
-),
-live AS (
+changed AS (SELECT DISTINCT unnest(%(changed)s::bigint[]) AS id),
+written AS (
+    SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
+           l.currency_id, l.amount
+    FROM changed c
+    JOIN commissions_ledgerline l
+      ON l.entitlement_id = c.id AND l.month <= %(month)s::date AND l.kind = 'accrual'
+    UNION ALL
     SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
            l.currency_id, l.amount
     FROM commissions_ledgerline l
-    WHERE l.entitlement_id >= %(lo)s AND l.entitlement_id < %(hi)s
-      AND l.month <= %(month)s::date AND l.kind = 'accrual'
-      AND NOT EXISTS (SELECT 1 FROM commissions_ledgerline r WHERE r.reverses_id = l.id)
+    WHERE %(window_written)s
+      AND l.entitlement_id >= %(lo)s AND l.entitlement_id < %(hi)s
+      AND l.month >= %(window_from)s::date AND l.month <= %(month)s::date
+      AND l.kind = 'accrual'
+      AND NOT EXISTS (SELECT 1 FROM changed c WHERE c.id = l.entitlement_id)
+),
+live AS (
+    SELECT w.* FROM written w
+    WHERE NOT EXISTS (SELECT 1 FROM commissions_ledgerline r WHERE r.reverses_id = w.id)
+),
+last AS (
+    SELECT DISTINCT ON (entitlement_id, month) id, entitlement_id, month, version
+    FROM written
+    ORDER BY entitlement_id, month, version DESC
 ),
 reversed AS (
     INSERT INTO commissions_ledgerline
@@ -271,27 +350,55 @@ accrued AS (
         (entitlement_id, organisation_id, month, version, kind, mrr, currency_id, amount,
          reverses_id, replaces_id, reason, run_id, created_at)
     SELECT x.entitlement_id, x.organisation_id, x.month,
-           coalesce(last.version, 0) + 1, 'accrual', x.mrr, x.currency_id, x.amount,
-           NULL, last.id, '', %(run)s, %(now)s
+           coalesce(p.version, 0) + 1, 'accrual', x.mrr, x.currency_id, x.amount,
+           NULL, p.id, '', %(run)s, %(now)s
     FROM expected x
     LEFT JOIN live l ON l.entitlement_id = x.entitlement_id AND l.month = x.month
-    LEFT JOIN LATERAL (
-        SELECT p.id, p.version FROM commissions_ledgerline p
-        WHERE p.entitlement_id = x.entitlement_id AND p.month = x.month AND p.kind = 'accrual'
-        ORDER BY p.version DESC LIMIT 1
-    ) AS last ON TRUE
+    LEFT JOIN last p ON p.entitlement_id = x.entitlement_id AND p.month = x.month
     WHERE l.id IS NULL
        OR (x.mrr, x.currency_id, x.amount) IS DISTINCT FROM (l.mrr, l.currency_id, l.amount)
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM reversed), (SELECT count(*) FROM accrued)
+"""  # noqa: S608  (a constant table name)
+
+# The run claims every change noted so far (a killed run's claims included) and reads which
+# entitlements they concern: those whose every month is re-examined.
+CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE commissions_accrualchange SET run_id = %(run)s
+    RETURNING subscription_id, organisation_id, entitlement_id
+)
+SELECT c.entitlement_id FROM claimed c WHERE c.entitlement_id IS NOT NULL
+UNION
+SELECT e.id FROM claimed c JOIN commissions_entitlement e
+    ON e.organisation_id = c.organisation_id
+UNION
+SELECT e.id FROM claimed c
+    JOIN core_subscription s ON s.id = c.subscription_id
+    JOIN commissions_entitlement e
+      ON e.customer_id = s.customer_id AND e.product_line_id = s.product_line_id
+ORDER BY 1
+"""
+
+# The latest month a finished run accrued through (NULL: no run ever finished).
+WATERMARK_SQL = "SELECT max(month) FROM commissions_accrualrun WHERE finished_at IS NOT NULL"
+
+# Whether a run other than this one that did not finish was for a month on or after the
+# window's first: only then can the window hold lines already.
+WINDOW_WRITTEN_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM commissions_accrualrun
+    WHERE finished_at IS NULL AND id <> %(run)s AND month >= %(window_from)s
+)
 """
 
 REASON_GONE = "Billing corrected: the line is no longer billed for this month."
 REASON_CHANGED = "Billing corrected: this month's MRR changed; replaced by a new line."
 REASON_STOPPED = "Revenue share lost: a consequence stops accrual for this month."
-CHUNK = 5_000
-# One accrual at a time per database (a run and a re-run of a month must not interleave).
+CHUNK = 50_000
+# One accrual at a time per database: held by a run from start to finish (session lock), and
+# by each chunk (transaction lock).
 _LOCK_KEY = 7_202_607
 
 
@@ -316,16 +423,79 @@ def check_month(month: date, *, today: date) -> date:
     return month
 
 
-def _chunk(*, run: AccrualRun, lo: int, hi: int, label: str, actor: User | None) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Scope:
+    """What a run re-examines: `window_from` (None: every month) to the run's month for every
+    entitlement, every month for the `changed` ones (sorted ids)."""
+
+    window_from: date | None
+    changed: list[int]
+    consumes: bool  # whether finishing the run deletes the changes it claimed
+    window_written: bool  # whether lines of the window may exist (a killed run's)
+
+
+def _scope(run: AccrualRun) -> Scope:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WATERMARK_SQL)
+        watermark = cursor.fetchone()[0]
+        cursor.execute(CLAIM_SQL, {"run": run.pk})
+        changed = [row[0] for row in cursor.fetchall()]
+        window_from = None if watermark is None else months_back(watermark, -1)
+        window_written = False
+        if window_from is None:  # no run finished yet: everything is examined
+            changed = list(Entitlement.objects.order_by("id").values_list("id", flat=True))
+        else:
+            cursor.execute(WINDOW_WRITTEN_SQL, {"run": run.pk, "window_from": window_from})
+            window_written = bool(cursor.fetchone()[0])
+    return Scope(
+        window_from=window_from,
+        changed=changed,
+        consumes=watermark is None or run.month >= watermark,
+        window_written=window_written,
+    )
+
+
+def _expect(run: AccrualRun, scope: Scope) -> None:
+    """Compute the run's expected lines into the session's temporary table (`EXPECTED_SQL`)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The planner's row estimates through the CTEs are far too high: compiling the
+        # statement (JIT) would cost more than running it.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"DROP TABLE IF EXISTS {EXPECTED_TABLE}")
+        cursor.execute(
+            EXPECTED_SQL,
+            {
+                "month": run.month,
+                "window_from": scope.window_from,
+                "changed": scope.changed,
+                "rate": rules.RATE,
+            },
+        )
+        cursor.execute(f"ANALYZE {EXPECTED_TABLE}")
+
+
+def _drop_expected() -> None:
+    if not connection.needs_rollback:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {EXPECTED_TABLE}")
+
+
+def _chunk(
+    *, run: AccrualRun, lo: int, hi: int, scope: Scope, label: str, actor: User | None
+) -> tuple[int, int]:
+    changed = scope.changed[bisect_left(scope.changed, lo) : bisect_left(scope.changed, hi)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(
             ACCRUE_SQL,
             {
                 "lo": lo,
                 "hi": hi,
                 "month": run.month,
-                "rate": rules.RATE,
+                "window_from": scope.window_from,
+                "window_written": scope.window_written,
+                "changed": changed,
                 "run": run.pk,
                 "now": timezone.now(),
                 "reason_gone": REASON_GONE,
@@ -349,6 +519,20 @@ def _chunk(*, run: AccrualRun, lo: int, hi: int, label: str, actor: User | None)
     return int(reversed_), int(accrued)
 
 
+@contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    """Hold the accrual's session advisory lock for the whole run (waiting for a run in
+    progress). A killed process's connection ends, and the lock with it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
+    try:
+        yield
+    finally:
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+
+
 def accrual_run(
     *,
     month: date,
@@ -360,7 +544,9 @@ def accrual_run(
     nothing) and resumable (each chunk of entitlements is its own transaction; a run that
     stopped midway is completed by the next). Months before `month` are brought up to date
     too: a billing correction of an accrued month is reversed and replaced, and a month a
-    missed run never accrued is accrued."""
+    missed run never accrued is accrued. Only what can have changed is re-examined (see
+    above): the months after the last finished run's, and every month of the entitlements
+    whose inputs changed."""
     if actor is not None:
         access.require(actor, CommissionAction.ACCRUE)
     month = check_month(month, today=timezone.localdate())
@@ -369,6 +555,11 @@ def accrual_run(
         if actor
         else ("operator" if trigger == AccrualRun.Trigger.COMMAND else "scheduler")
     )
+    with _one_run_at_a_time():
+        return _run(month=month, actor=actor, trigger=trigger, chunk=chunk, label=label)
+
+
+def _run(*, month: date, actor: User | None, trigger: str, chunk: int, label: str) -> RunResult:
     with transaction.atomic():
         run = AccrualRun.objects.create(month=month, trigger=trigger, requested_by=actor)
         audit(
@@ -379,16 +570,25 @@ def accrual_run(
             data={"month": month.isoformat()},
         )
     derived = _derive_missing(run, actor, label)
-    bounds = Entitlement.objects.order_by("id").values_list("id", flat=True)
-    ids = list(bounds)
+    scope = _scope(run)
+    ids = list(Entitlement.objects.order_by("id").values_list("id", flat=True))
     reversed_total = accrued_total = 0
-    for start in range(0, len(ids), chunk):
-        lo = ids[start]
-        hi = ids[start + chunk] if start + chunk < len(ids) else ids[-1] + 1
-        reversed_, accrued = _chunk(run=run, lo=lo, hi=hi, label=label, actor=actor)
-        reversed_total += reversed_
-        accrued_total += accrued
+    try:
+        _expect(run, scope)
+        for start in range(0, len(ids), chunk):
+            lo = ids[start]
+            hi = ids[start + chunk] if start + chunk < len(ids) else ids[-1] + 1
+            reversed_, accrued = _chunk(
+                run=run, lo=lo, hi=hi, scope=scope, label=label, actor=actor
+            )
+            reversed_total += reversed_
+            accrued_total += accrued
+    finally:
+        _drop_expected()
     with transaction.atomic():
+        if scope.consumes:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM commissions_accrualchange WHERE run_id = %s", [run.pk])
         AccrualRun.objects.filter(pk=run.pk).update(
             finished_at=timezone.now(),
             entitlements_derived=derived,
@@ -404,6 +604,7 @@ def accrual_run(
             data={
                 "month": month.isoformat(),
                 "entitlements_derived": derived,
+                "entitlements_changed": len(scope.changed),
                 "lines_accrued": accrued_total,
                 "lines_reversed": reversed_total,
             },

@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from commissions import services
-from commissions.models import AccrualRun, Entitlement, LedgerLine
-from partnerportal.core.models import Currency, Edition, Organisation, ProductLine
+from commissions import rules, services
+from commissions.models import AccrualRun, Entitlement, LedgerLine, QuarterClose, Statement
+from partnerportal.core.models import Currency, Edition, Organisation, ProductLine, Subscription
 from tests.factories import (
     CustomerFactory,
     SoldAssociationFactory,
@@ -89,3 +89,70 @@ def net(entitlement: Entitlement) -> dict[date, Decimal]:
     for line in entitlement.lines.all():
         totals[line.month] = totals.get(line.month, Decimal(0)) + line.amount
     return totals
+
+
+# --- Quarterly statements ---------------------------------------------------------------------
+
+
+def rebill(association: Any, billing: list[tuple[date, date | None, str]]) -> None:
+    """A backdated billing correction: the line's versions replaced by `billing`."""
+    subscription = Subscription.objects.get(
+        customer=association.customer, product_line=association.product_line
+    )
+    subscription.versions.all().delete()
+    for start, until, mrr in billing:
+        bill(subscription, start, until, mrr)
+
+
+def close(quarter: str) -> services.CloseResult:
+    """Close a quarter as the operator command does."""
+    return services.close_quarter(actor=None, quarter=rules.parse_quarter(quarter))
+
+
+def hold(organisation: Organisation, *, paperwork: bool = True, standing: str = "good") -> None:
+    """Set the partner's payout paperwork and standing (the facts a close holds statements on)."""
+    Organisation.objects.filter(pk=organisation.pk).update(
+        payout_paperwork_complete=paperwork, standing=standing
+    )
+    organisation.refresh_from_db()
+
+
+def statement_rows() -> list[tuple[Any, ...]]:
+    """Every statement and its lines as comparable rows."""
+    return [
+        (
+            s.organisation_id,
+            s.quarter,
+            s.currency_id,
+            s.total,
+            s.prior_period_total,
+            s.payable_on,
+            s.status,
+            tuple(s.held_reasons),
+            tuple(
+                (line.ledger_line_id, line.month, line.amount, line.prior_period)
+                for line in s.lines.order_by("ledger_line_id")
+            ),
+        )
+        for s in Statement.objects.order_by("quarter", "organisation_id", "currency_id")
+    ]
+
+
+def a_statement(organisation: Organisation, *, held: bool = False) -> Statement:
+    """A 2026-Q1 statement of USD 480.00 as a close writes it, without lines (access tests);
+    `held` for payout paperwork the partner has since completed (so finance may release it)."""
+    quarter = rules.parse_quarter("2026-Q1")
+    close, _ = QuarterClose.objects.get_or_create(
+        quarter=quarter.label,
+        defaults={"starts_on": quarter.starts_on, "ends_on": quarter.ends_on},
+    )
+    return Statement.objects.create(
+        close=close,
+        organisation=organisation,
+        quarter=quarter.label,
+        currency=Currency.objects.get(code="USD"),
+        total=Decimal("480.00"),
+        payable_on=rules.payable_on(quarter),
+        status=Statement.Status.HELD if held else Statement.Status.PAYABLE,
+        held_reasons=[Statement.HeldReason.PAYOUT_PAPERWORK] if held else [],
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from tests.test_access_matrix import Case, statuses
 
+from .test_statements_access import CASES as STATEMENT_CASES
+
 A_LEDGER = statuses(
     403,
     finance=200,
@@ -49,3 +51,6 @@ CASES: list[Case] = [
         B_LEDGER,
     ),
 ]
+
+# The statements API's rows live beside its tests.
+CASES += STATEMENT_CASES
