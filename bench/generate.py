@@ -24,7 +24,13 @@ What it builds, for the months ending with `--through` (default November 2026):
 - sold associations on a subset of those lines, with a minimal won deal and approved
   registration behind each, sourced or assisted, mostly held by the customer's partner;
 - activities of every kind (login, asset created or edited, settings changed) spread
-  evenly over the months, mostly by the customer's partner, some by others and providers.
+  evenly over the months, mostly by the customer's partner, some by others and providers;
+- revenue-share entitlements (commissions, SPEC 7), one per sold association: Partner Sourced
+  for the sourced ones (36 months; 12 for a provider), Upmarket Referral (12 months) for
+  every assisted one. The program would give an Upmarket Referral to far fewer assisted
+  deals (Platinum+, CRM Implementation, USD 3 000 of Professional/Enterprise MRR); every one
+  is taken here so the accrual is timed at the issue's 400 000 entitlements.
+  `--only-entitlements` rebuilds just these (and empties the ledger) on a generated program.
 
 It first empties the program tables (TRUNCATE ... CASCADE, which also empties users and the
 audit trail) and refuses to do that unless the database name starts with `pp_bench` or
@@ -79,6 +85,18 @@ WIPED_TABLES = [
     "tiers_eliteinvitation",
     "core_organisation",
     "core_user",
+]
+
+#: Commissions tables emptied before generating entitlements (those that exist: a bench
+#: database may predate a migration), after the program tables' CASCADE reached the rest.
+COMMISSIONS_TABLES = [
+    "commissions_statementline",
+    "commissions_statement",
+    "commissions_quarterclose",
+    "commissions_ledgerline",
+    "commissions_accrualrun",
+    "commissions_entitlement",
+    "commissions_accrualchange",
 ]
 
 #: Where the generator records what it built (read by `bench.retier` for the report).
@@ -427,6 +445,63 @@ FROM (SELECT g, 1 + floor({s.customers} * {q.u("g", 30)})::bigint AS customer_id
 """
 
 
+#: One entitlement per sold association, with the association's id (see the module's doc).
+_ENTITLEMENTS_SQL = """
+INSERT INTO commissions_entitlement (id, association_id, organisation_id, customer_id,
+    product_line_id, deal_id, program, months, close_date, created_at)
+SELECT a.id, a.id, a.organisation_id, a.customer_id, a.product_line_id, a.deal_id,
+       CASE WHEN a.kind = 'partner_sourced' THEN 'partner_sourced' ELSE 'upmarket_referral' END,
+       CASE WHEN a.kind = 'partner_assisted' THEN %(upmarket_months)s
+            WHEN o.kind = 'provider' THEN %(provider_months)s ELSE %(partner_months)s END,
+       a.close_date, a.created_at
+FROM deals_soldassociation a
+JOIN core_organisation o ON o.id = a.organisation_id
+"""
+
+
+def _wipe_commissions(cursor: Any) -> None:
+    cursor.execute(
+        "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NOT NULL",
+        [COMMISSIONS_TABLES],
+    )
+    present = [row[0] for row in cursor.fetchall()]
+    if present:
+        cursor.execute(f"TRUNCATE {', '.join(present)} RESTART IDENTITY CASCADE")
+
+
+def _entitlement_params() -> dict[str, Any]:
+    from commissions import rules
+
+    return {
+        "upmarket_months": rules.UPMARKET_MONTHS,
+        "provider_months": rules.sourced_months(is_provider=True),
+        "partner_months": rules.sourced_months(is_provider=False),
+    }
+
+
+def generate_entitlements(*, i_know: bool = False, log: Callable[[str], None] = print) -> int:
+    """Rebuild only the entitlements of an already generated program (the ledger, runs and
+    statements emptied), in one transaction; return how many."""
+    from django.db import connection, transaction
+
+    require_bench_database(i_know=i_know)
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Checks pending from earlier in an enclosing transaction would forbid the TRUNCATE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _wipe_commissions(cursor)
+        cursor.execute(_ENTITLEMENTS_SQL, _entitlement_params())
+        created = cursor.rowcount
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('commissions_entitlement', 'id'), "
+            "coalesce((SELECT max(id) FROM commissions_entitlement), 0) + 1, false)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE commissions_entitlement")
+    log(f"  {'entitlements':<28} {created:>10} rows  {time.perf_counter() - t0:7.2f} s")
+    return created
+
+
 #: Tables given explicit ids, whose identity sequences must then be moved past them.
 _EXPLICIT_ID_TABLES = [
     "core_organisation",
@@ -435,6 +510,7 @@ _EXPLICIT_ID_TABLES = [
     "deals_deal",
     "deals_registration",
     "deals_soldassociation",
+    "commissions_entitlement",
 ]
 
 ANALYZED_TABLES = [
@@ -448,6 +524,7 @@ ANALYZED_TABLES = [
     "deals_soldassociation",
     "tiers_tierassessment",
     "tiers_tierassessmentlines",
+    "commissions_entitlement",
 ]
 
 
@@ -494,6 +571,7 @@ def generate(
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {', '.join(WIPED_TABLES)} RESTART IDENTITY CASCADE")
+            _wipe_commissions(cursor)
             cursor.execute("DROP TABLE IF EXISTS bench_line, bench_association")
         user = User.objects.create_user(
             BENCH_USER_EMAIL, password=None, role=Role.PARTNER_OPS, first_name="Bench"
@@ -512,6 +590,7 @@ def generate(
         step("registrations", _REGISTRATIONS_SQL, {"user_id": user.pk})
         step("sold associations", _SOLD_ASSOCIATIONS_SQL)
         step("activities", _activities_sql(q))
+        step("entitlements", _ENTITLEMENTS_SQL, _entitlement_params())
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
             for table in _EXPLICIT_ID_TABLES:
@@ -560,7 +639,10 @@ def _counts() -> dict[str, int]:
                    (SELECT count(*) FROM deals_soldassociation
                         WHERE kind = 'partner_sourced'),
                    (SELECT count(*) FROM core_activity),
-                   (SELECT count(*) FROM core_activity WHERE kind = 'login')
+                   (SELECT count(*) FROM core_activity WHERE kind = 'login'),
+                   (SELECT count(*) FROM commissions_entitlement),
+                   (SELECT count(*) FROM commissions_entitlement
+                        WHERE program = 'upmarket_referral')
             """
         )
         row = cursor.fetchone()
@@ -583,6 +665,8 @@ COUNT_NAMES = [
     "sourced_associations",
     "activities",
     "logins",
+    "entitlements",
+    "upmarket_entitlements",
 ]
 
 
@@ -647,6 +731,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"allow a database whose name does not start with {'pp_bench'!r}",
     )
     parser.add_argument("--no-vacuum", action="store_true", help="ANALYZE only")
+    parser.add_argument(
+        "--only-entitlements",
+        action="store_true",
+        help="rebuild only the commissions entitlements of the generated program",
+    )
     return parser
 
 
@@ -671,6 +760,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     sizes = replace(sizes, **overrides)
     setup_django()
+    if args.only_entitlements:
+        generate_entitlements(i_know=args.i_know)
+        return 0
     generate(sizes, i_know=args.i_know, vacuum=not args.no_vacuum)
     return 0
 

@@ -83,9 +83,45 @@ def rule_words(code: str) -> str:
 
 
 def refused_by(code: str) -> str:
-    """What a form says after a refused rule's message: its words, then its code (staff and
-    partners quote the code to support)."""
-    return f"(rule: {rule_words(code)}; {code})"
+    """What a form says after a refused rule's message: the program rule, in words only (the
+    code stays in the API's `rule` and in the audit trail)."""
+    return f"(program rule: {rule_words(code)})"
+
+
+# --- Purchased lines of a closed deal --------------------------------------------------------
+
+
+class LineCredit(StrEnum):
+    """What a purchased line's badge says: whether the line counts for credit, and whether a
+    partner was in fact credited with the deal (a line is never "credited" to nobody)."""
+
+    CREDITED = "credited"
+    NOT_CREDITED = "not_credited"
+    ELIGIBLE_NO_WINNER = "eligible_no_winner"
+    ELIGIBLE_AWAITING = "eligible_awaiting"
+
+
+LINE_CREDIT_WORDS: Mapping[LineCredit, str] = {
+    LineCredit.CREDITED: "Credited",
+    LineCredit.NOT_CREDITED: "Not credited",
+    LineCredit.ELIGIBLE_NO_WINNER: "Eligible; no partner credited",
+    LineCredit.ELIGIBLE_AWAITING: "Eligible; awaiting the tie decision",
+}
+
+
+def line_credit(*, eligible: bool, has_winner: bool, awaiting: bool) -> LineCredit:
+    """The badge of one purchased line, from its eligibility and the deal's outcome."""
+    if not eligible:
+        return LineCredit.NOT_CREDITED
+    if has_winner:
+        return LineCredit.CREDITED
+    return LineCredit.ELIGIBLE_AWAITING if awaiting else LineCredit.ELIGIBLE_NO_WINNER
+
+
+def line_credit_badge(*, eligible: bool, has_winner: bool, awaiting: bool) -> tuple[str, str]:
+    """(the badge's code for its style, its words) of one purchased line."""
+    credit = line_credit(eligible=eligible, has_winner=has_winner, awaiting=awaiting)
+    return credit.value, LINE_CREDIT_WORDS[credit]
 
 
 # --- The close, before it is confirmed -------------------------------------------------------
@@ -124,7 +160,11 @@ def close_preview(
                 line.product_line.name,
                 line.mrr,
                 line.currency.code,
-                verdict.credited,
+                *line_credit_badge(
+                    eligible=verdict.credited,
+                    has_winner=resolution.winner is not None,
+                    awaiting=resolution.rule == Rule.AWAITING_DECISION,
+                ),
                 rule_words(verdict.rule),
             )
             for line, verdict in zip(plan.lines, plan.eligibility.lines, strict=True)

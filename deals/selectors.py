@@ -31,7 +31,7 @@ from partnerportal.core.models import (
     User,
 )
 
-from . import rules
+from . import presenters, rules
 from .models import (
     Deal,
     Inquiry,
@@ -256,6 +256,10 @@ def open_deals(user: User) -> QuerySet[Deal]:
             ),
             quote_version=Max("quote_versions__number"),
         )
+        # A Partner Sourced deal exists for its partners' requests: once every one of them was
+        # rejected (or lapsed) it is an empty shell, not work for the GS, until a partner
+        # registers on its domain again. A vendor-owned deal is the GS's own and always shows.
+        .filter(Q(vendor_owned=True) | Q(partner_count__gt=0))
         .order_by("-created_at", "-id")
     )
 
@@ -387,3 +391,9 @@ def manual_poi_refusal(registration: Registration) -> str | None:
     return rules.manual_poi_refusal(
         active=registration.is_active, deal_open=registration.deal.is_open
     )
+
+
+def rule_words(code: str) -> str:
+    """The words for a deals rule code (a Best Partner Wins step, say), for other apps' pages:
+    deals' presenters are the one home of those words."""
+    return presenters.rule_words(code)

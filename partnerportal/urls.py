@@ -21,6 +21,13 @@ handler500 = "partnerportal.core.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # An organisation's page composes the kernel's facts with other apps' links and actions.
+    path("partners/<int:pk>/", views.partner_page, name="partner-detail"),
+    path(
+        "partners/<int:pk>/elite-invitation/",
+        views.partner_elite_invite,
+        name="partner-elite-invite",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -42,5 +49,6 @@ urlpatterns = [
     path("", include("escalations.urls")),
     path("", include("tiers.urls")),
     path("", include("accreditations.urls")),
+    path("", include("commissions.urls")),
     path("", include("partnerportal.core.urls")),
 ]

@@ -2,7 +2,8 @@
 """Load run (issue 10): N concurrent clients for S seconds against a portal on this machine.
 
 Each client is a thread sending one request after another (a new connection each time, as a
-browser behind a proxy would to gunicorn's sync workers): the partners' pages and API reads
+browser behind a proxy would to gunicorn's sync workers): the partners' pages (home, tier
+page, deals) and API reads
 with signed-in partner sessions, the sign-in page and the health check anonymously. Partner
 sessions are signed in once, through the real sign-in form, and shared by the clients.
 
@@ -11,7 +12,8 @@ Prints the request count, throughput, status counts, latency percentiles and, wi
 Exits 1 on any 5xx or connection failure.
 
 Only loopback addresses are accepted and a run lasts at most 120 seconds. The figures and the
-command that produced them: docs/PERFORMANCE.md ("Load run").
+command that produced them: docs/PERFORMANCE.md ("Load run"). For the pages one by one against
+a trivial view at the vendor's scale, see `bench/load.py` (issue 13).
 
     python scripts/load_run.py --base-url http://127.0.0.1:8010 --clients 50 --seconds 30 \\
         --database-url postgres://postgres@127.0.0.1:5432/pp_load
@@ -175,6 +177,8 @@ def routes(session: Session) -> list[tuple[str, str, dict[str, str] | None]]:
     ]
     if session.organisation is not None:
         mix.append(("API tier", f"/api/v1/partners/{session.organisation}/tier/", signed_in))
+        # A partner's Home is its dashboard; its tier page has its own address (issue 13).
+        mix.append(("tier page (partner)", f"/partners/{session.organisation}/tier/", signed_in))
     return mix
 
 

@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from .cast import Cast, api_as, browser_as
 
@@ -74,6 +74,16 @@ def _activity_body(cast: Cast, who: str) -> dict[str, Any]:
 
 
 A_VISIBLE = dict(admin_b=404, member_b=404, provider_admin=404)
+
+
+def _finance_home_status() -> int:
+    """Finance lands on the quarters page of the commissions pages once they serve it."""
+    try:
+        reverse("commissions:quarters")
+    except NoReverseMatch:
+        return 200
+    return 302
+
 
 CASES = [
     Case("api-partners", "get", lambda c: "/api/v1/partners/", statuses(200)),
@@ -182,7 +192,16 @@ CASES = [
     ),
     Case("api-schema", "get", lambda c: "/api/schema/", statuses(200, anon=200)),
     Case("api-docs", "get", lambda c: "/api/docs/", statuses(200, anon=200)),
-    Case("home", "get", lambda c: "/", statuses(200, anon=302), api=False),
+    # Home: a growth specialist lands on the deals workspace, customer success and service
+    # acceleration (not in the cast) on the review queue, finance on its quarters page once
+    # the commissions pages serve it (tests/test_navigation.py): redirects.
+    Case(
+        "home",
+        "get",
+        lambda c: "/",
+        statuses(200, anon=302, gs=302, finance=_finance_home_status()),
+        api=False,
+    ),
     Case(
         "partner-detail",
         "get",
@@ -195,6 +214,24 @@ CASES = [
         "get",
         lambda c: f"/partners/{c.org_b.pk}/",
         statuses(200, anon=302, admin_a=404, member_a=404, provider_admin=404, pdm=404),
+        api=False,
+    ),
+    # Partner ops' Elite invitation from the partner's page (the cast's partners are not
+    # Elite-qualified, so ops are sent back to the page with the reason in words).
+    Case(
+        "partner-elite-invite",
+        "post",
+        lambda c: f"/partners/{c.org_a.pk}/elite-invitation/",
+        statuses(403, anon=302, ops=302, **A_VISIBLE),
+        body=lambda c, who: {"reason": "Strong year", "confirm": "on"},
+        api=False,
+    ),
+    Case(
+        "partner-elite-invite",
+        "post",
+        lambda c: f"/partners/{c.org_b.pk}/elite-invitation/",
+        statuses(403, anon=302, ops=302, admin_a=404, member_a=404, provider_admin=404, pdm=404),
+        body=lambda c, who: {"reason": "Strong year", "confirm": "on"},
         api=False,
     ),
     Case("audit-list", "get", lambda c: "/audit/", statuses(403, anon=302, ops=200), api=False),
@@ -260,6 +297,7 @@ MATRIX_MODULES = (
     "accreditations.tests.test_access_api",
     "accreditations.tests.test_access_pages",
     "commissions.tests.test_access_api",
+    "commissions.tests.test_access_pages",
 )
 
 

@@ -42,12 +42,20 @@ def test_partner_home_shows_its_organisation_customers_and_subscriptions(cast: C
 
 
 def test_staff_home_lists_partners_they_may_see(cast: Cast) -> None:
-    page = browser_as(cast.gs).get("/").content.decode()
+    # Partner ops and PDMs land on the partners list (a growth specialist lands on the deals
+    # workspace: tests/test_navigation.py).
+    page = browser_as(cast.ops).get("/").content.decode()
     assert cast.org_a.name in page
     assert cast.org_b.name in page
     pdm_page = browser_as(cast.pdm).get("/").content.decode()
     assert cast.org_a.name in pdm_page
     assert cast.org_b.name not in pdm_page
+
+
+#: Session, user, organisation, its country and PDM, customers and their lines (7); the
+#: dashboard (issue 13) adds the deals' counts and latest deals, the statements and the
+#: accreditations (11).
+PARTNER_HOME_QUERIES = 11
 
 
 @pytest.mark.parametrize("size", [2, 30])
@@ -56,7 +64,7 @@ def test_partner_home_query_count_is_bounded(cast: Cast, size: int) -> None:
     client = browser_as(cast.admin_a)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
-    assert len(queries) <= 8, [q["sql"] for q in queries]
+    assert len(queries) <= PARTNER_HOME_QUERIES, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("size", [2, 60])

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, overload
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from deals.models import SoldAssociation
@@ -43,11 +44,12 @@ class RuleSetInForce:
     rule_set: rules.RuleSet
 
 
-def rule_set_from_row(row: TierRuleSet, *, usd100_amounts: dict[str, Decimal]) -> rules.RuleSet:
-    """Return the pure `RuleSet` of a rule-set row (its targets must be prefetched)."""
-    return rules.RuleSet(
-        effective_from=row.effective_from,
-        targets=tuple(
+def rule_set_fields(row: TierRuleSet) -> dict[str, Any]:
+    """The arguments of `rules.RuleSet` a rule-set row holds (its targets must be prefetched,
+    or one query), all but the currencies' amounts: plain values, so they can be cached."""
+    return {
+        "effective_from": row.effective_from,
+        "targets": tuple(
             rules.TierTarget(
                 tier=rules.Tier(t.tier),
                 sold_min=t.sold_min,
@@ -56,22 +58,26 @@ def rule_set_from_row(row: TierRuleSet, *, usd100_amounts: dict[str, Decimal]) -
             )
             for t in row.targets.all()
         ),
-        usd100_amounts=usd100_amounts,
-        points_per_usd100={
+        "points_per_usd100": {
             rules.LineKind.SOURCED: row.sourced_points,
             rules.LineKind.ASSISTED: row.assisted_points,
             rules.LineKind.MANAGED: row.managed_points,
         },
-        growth_multiplier=row.growth_multiplier,
-        sold_min_sourced_only=row.sold_min_sourced_only,
-        pro_subscription_min_usd=row.pro_subscription_min_usd,
-        elite_min_customer_retention_pct=row.elite_min_customer_retention_pct,
-        elite_min_revenue_retention_pct=row.elite_min_revenue_retention_pct,
-        elite_min_team_certifications=row.elite_min_team_certifications,
-        matching_min_sourced_share_pct=row.matching_min_sourced_share_pct,
-        matching_min_customer_retention_pct=row.matching_min_customer_retention_pct,
-        matching_min_tier=rules.Tier(row.matching_min_tier),
-    )
+        "growth_multiplier": row.growth_multiplier,
+        "sold_min_sourced_only": row.sold_min_sourced_only,
+        "pro_subscription_min_usd": row.pro_subscription_min_usd,
+        "elite_min_customer_retention_pct": row.elite_min_customer_retention_pct,
+        "elite_min_revenue_retention_pct": row.elite_min_revenue_retention_pct,
+        "elite_min_team_certifications": row.elite_min_team_certifications,
+        "matching_min_sourced_share_pct": row.matching_min_sourced_share_pct,
+        "matching_min_customer_retention_pct": row.matching_min_customer_retention_pct,
+        "matching_min_tier": rules.Tier(row.matching_min_tier),
+    }
+
+
+def rule_set_from_row(row: TierRuleSet, *, usd100_amounts: dict[str, Decimal]) -> rules.RuleSet:
+    """Return the pure `RuleSet` of a rule-set row (its targets must be prefetched)."""
+    return rules.RuleSet(**rule_set_fields(row), usd100_amounts=usd100_amounts)
 
 
 def usd100_amounts() -> dict[str, Decimal]:
@@ -183,7 +189,13 @@ class AssessmentLines:
     (part of the customer's domain or name, any case).
     """
 
-    def __init__(self, assessment_id: int, filters: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        assessment_id: int,
+        filters: dict[str, str] | None = None,
+        *,
+        summary: AssessmentSummary | None = None,
+    ) -> None:
         self.assessment_id = assessment_id
         self.filters = dict(filters or {})
         where: list[str] = []
@@ -200,6 +212,22 @@ class AssessmentLines:
         self._sql = _LINES_FROM + "".join(f" AND {condition}" for condition in where)
         self._params: dict[str, Any] = params
         self._count: int | None = None
+        # Unfiltered, the summary of the assessment (cached per assessment) already knows the
+        # count and the first lines: the default view reads no line at all.
+        self._head: tuple[ContributingLine, ...] | None = None
+        if summary is not None and not self.filters:
+            self._count = summary.line_count
+            self._head = summary.head
+
+    def _from_head(self, start: int, stop: int | None) -> list[ContributingLine] | None:
+        """Lines [start:stop] from the cached head, if it holds them all."""
+        head, count = self._head, self._count
+        if head is None or count is None:
+            return None
+        end = count if stop is None else min(stop, count)
+        if end <= len(head):
+            return list(head[start:end])
+        return None
 
     def count(self) -> int:
         if self._count is None:
@@ -207,6 +235,21 @@ class AssessmentLines:
                 cursor.execute("SELECT COUNT(*) " + self._sql, self._params)
                 self._count = int(cursor.fetchone()[0])
         return self._count
+
+    def head(self, limit: int) -> tuple[tuple[ContributingLine, ...], int]:
+        """The first `limit` lines and how many there are in all, in one query."""
+        sql = (
+            _LINES_SELECT.rstrip()
+            + ", COUNT(*) OVER ()"
+            + self._sql
+            + _LINES_ORDER
+            + " LIMIT %(limit)s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**self._params, "limit": limit})
+            rows = cursor.fetchall()
+        self._count = int(rows[0][-1]) if rows else 0
+        return tuple(_line(row[:-1]) for row in rows), self._count
 
     def _fetch(self, *, limit: int | None = None, offset: int = 0) -> list[ContributingLine]:
         sql, params = _LINES_SELECT + self._sql + _LINES_ORDER, dict(self._params)
@@ -225,19 +268,22 @@ class AssessmentLines:
         if isinstance(key, int):
             if key < 0:
                 raise IndexError("negative indexing is not supported")
-            found = self._fetch(limit=1, offset=key)
+            found = self._from_head(key, key + 1) or self._fetch(limit=1, offset=key)
             if not found:
                 raise IndexError(key)
             return found[0]
         if key.step not in (None, 1) or (key.start or 0) < 0 or (key.stop or 0) < 0:
             raise ValueError("only forward slices without a step are supported")
         start = key.start or 0
+        cached = self._from_head(start, key.stop)
+        if cached is not None:
+            return cached
         if key.stop is None:
             return self._fetch(offset=start) if start else self._fetch()
         return self._fetch(limit=max(0, key.stop - start), offset=start)
 
     def __iter__(self) -> Iterator[ContributingLine]:
-        return iter(self._fetch())
+        return iter(self[0:])
 
 
 def _line(row: Sequence[Any]) -> ContributingLine:
@@ -262,10 +308,14 @@ def _line(row: Sequence[Any]) -> ContributingLine:
 
 
 def assessment_lines(
-    assessment: TierAssessment, filters: dict[str, str] | None = None
+    assessment: TierAssessment,
+    filters: dict[str, str] | None = None,
+    *,
+    summary: AssessmentSummary | None = None,
 ) -> AssessmentLines:
-    """The contributing lines of one (already visible) assessment, for display."""
-    return AssessmentLines(assessment.pk, filters)
+    """The contributing lines of one (already visible) assessment, for display; with its
+    `summary`, the unfiltered count and first lines come from it (no query)."""
+    return AssessmentLines(assessment.pk, filters, summary=summary)
 
 
 def exact_points(assessment: TierAssessment) -> rules.Points:
@@ -282,12 +332,95 @@ def exact_points(assessment: TierAssessment) -> rules.Points:
             """,  # noqa: S608  (table name only)
             [assessment.pk],
         )
-        sums = dict(cursor.fetchall())
-    return rules.Points(
-        sourced=sums.get(rules.LineKind.SOURCED.value, rules.ZERO),
-        assisted=sums.get(rules.LineKind.ASSISTED.value, rules.ZERO),
-        managed=sums.get(rules.LineKind.MANAGED.value, rules.ZERO),
+        sums = cursor.fetchall()
+    return rules.sum_points((rules.LineKind(kind), total) for kind, total in sums)
+
+
+# --- What only a tier run changes, built once per assessment (issue 13) -------------------------
+#
+# An assessment is never changed once written: a run makes new ones (a new id), and the
+# bench's undo deletes them. Keys carry the id and the creation instant, so a rebuilt
+# database reusing ids never meets an older database's entries in a shared Redis.
+
+#: Bump when what is cached changes shape.
+CACHE_VERSION = 1
+#: Long enough for a monthly run's assessments to stay warm until the next run.
+CACHE_SECONDS = 40 * 24 * 3600
+#: The first lines (display order) kept with the summary: the page's first page (50) and
+#: the API's first page (100) come from it.
+LINES_HEAD = 100
+
+
+def cache_key(kind: str, assessment: TierAssessment, *extra: object) -> str:
+    stamp = int(assessment.created_at.timestamp() * 1_000_000)
+    parts = ["tiers", kind, f"v{CACHE_VERSION}", str(assessment.pk), str(stamp), *map(str, extra)]
+    return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    """What the tier page and API need of one assessment beyond its row: the exact points
+    (summed from its lines), its rule set's values (all but the currencies' amounts, read
+    live), how many lines it has and the first `LINES_HEAD` of them in display order."""
+
+    points: rules.Points
+    rule_set_fields: dict[str, Any]
+    line_count: int
+    head: tuple[ContributingLine, ...]
+
+    def rule_set(self, *, usd100_amounts: dict[str, Decimal]) -> rules.RuleSet:
+        return rules.RuleSet(**self.rule_set_fields, usd100_amounts=usd100_amounts)
+
+
+def assessment_summary(assessment: TierAssessment) -> AssessmentSummary:
+    """The summary of one (already visible) assessment, from the cache or built (3 queries:
+    the rule set's targets, the sums by kind, the first lines with the count) and cached."""
+    key = cache_key("summary", assessment)
+    summary: AssessmentSummary | None = cache.get(key)
+    if summary is None:
+        head, count = AssessmentLines(assessment.pk).head(LINES_HEAD)
+        summary = AssessmentSummary(
+            points=exact_points(assessment),
+            rule_set_fields=rule_set_fields(assessment.rule_set),
+            line_count=count,
+            head=head,
+        )
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary
+
+
+def latest_assessment(organisation: Organisation) -> TierAssessment | None:
+    """The latest assessment of one (already visible) organisation with its rule set, and
+    `newest_pk`, the highest id among its assessments (a run for an earlier date, made later,
+    changes it: the history's cache key). One query."""
+    # MAX over the organisation's few assessments (its index), not a backward scan of ids.
+    newest = (
+        TierAssessment.objects.filter(organisation_id=OuterRef("organisation_id"))
+        .order_by()
+        .values("organisation_id")
+        .annotate(newest=Max("pk"))
+        .values("newest")
     )
+    return organisation_assessments(organisation).annotate(newest_pk=Subquery(newest)).first()
+
+
+def history_cache_key(latest: TierAssessment, *, size: int) -> str:
+    """The key of an organisation's history whose latest assessment is `latest` (as
+    `latest_assessment` returns it)."""
+    return cache_key("history", latest, getattr(latest, "newest_pk", latest.pk), size)
+
+
+def cached_history(
+    organisation: Organisation, latest: TierAssessment, *, size: int
+) -> list[TierAssessment]:
+    """The latest `size` assessments of one (already visible) organisation, newest first,
+    cached with the latest assessment: one query when not cached yet, none after."""
+    key = history_cache_key(latest, size=size)
+    history: list[TierAssessment] | None = cache.get(key)
+    if history is None:
+        history = list(organisation_assessments(organisation)[:size])
+        cache.set(key, history, CACHE_SECONDS)
+    return history
 
 
 def assessed_count(*, as_of: date) -> int:
@@ -307,41 +440,52 @@ def organisation_assessments(organisation: Organisation) -> QuerySet[TierAssessm
 @dataclass(frozen=True)
 class PartnerTier:
     """A partner's tier and why: its latest assessment (None before its first run), the
-    exact points of that assessment (summed from its lines, as the run summed them) and what
-    they miss for the tier above the partner's current one under the same rule set."""
+    exact points of that assessment (summed from its lines, as the run summed them), what
+    they miss for the tier above the partner's current one under the same rule set, and one
+    page of its contributing lines (`lines_count` in all)."""
 
     organisation: Organisation
     assessment: TierAssessment | None
     lines: list[ContributingLine]
+    lines_count: int
     points: rules.Points
     rule_set: rules.RuleSet | None
     next_tier: rules.TierGap | None
     next_down_tiering_window: date | None
 
 
-def partner_tier(organisation: Organisation) -> PartnerTier:
-    """Return the tier picture of one (already visible) partner, in a fixed number of queries.
+def partner_tier(
+    organisation: Organisation, *, lines_page: int = 1, lines_page_size: int = LINES_HEAD
+) -> PartnerTier:
+    """Return the tier picture of one (already visible) partner with page `lines_page`
+    (from 1) of its lines, `lines_page_size` a page, in a fixed number of queries (the
+    assessment's summary is cached: the first page of up to `LINES_HEAD` lines reads none).
 
-    Before its first assessment: no points, and the gap under the rule set in force today.
+    Before its first assessment: no points, no lines, and the gap under the rule set in
+    force today. A page after the last is empty.
     """
-    assessment = (
-        organisation_assessments(organisation).prefetch_related("rule_set__targets").first()
-    )
+    assessment = latest_assessment(organisation)
+    lines: list[ContributingLine] = []
     if assessment is None:
-        lines: list[ContributingLine] = []
+        line_count = 0
+        points = rules.Points()
         try:
             rule_set: rules.RuleSet | None = rule_set_in_force(on=timezone.localdate()).rule_set
         except InvalidInput:  # no rule set in force yet: nothing to measure against
             rule_set = None
     else:
-        rule_set = rule_set_from_row(assessment.rule_set, usd100_amounts=usd100_amounts())
-        lines = list(assessment_lines(assessment))
-    points = rules.sum_points((rules.LineKind(line.kind), line.points) for line in lines)
+        summary = assessment_summary(assessment)
+        rule_set = summary.rule_set(usd100_amounts=usd100_amounts())
+        points, line_count = summary.points, summary.line_count
+        offset = (lines_page - 1) * lines_page_size
+        if offset < line_count:
+            lines = assessment_lines(assessment, summary=summary)[offset : offset + lines_page_size]
     current = rules.Tier(organisation.tier)
     return PartnerTier(
         organisation=organisation,
         assessment=assessment,
         lines=lines,
+        lines_count=line_count,
         points=points,
         rule_set=rule_set,
         next_tier=(
@@ -353,12 +497,6 @@ def partner_tier(organisation: Organisation) -> PartnerTier:
             rules.next_down_tiering_window(assessment.as_of) if assessment else None
         ),
     )
-
-
-def assessment_history(organisation: Organisation, *, size: int) -> list[TierAssessment]:
-    """The latest `size` assessments of one (already visible) organisation, newest first, with
-    their rule sets' targets (2 queries)."""
-    return list(organisation_assessments(organisation).prefetch_related("rule_set__targets")[:size])
 
 
 def product_line_choices() -> list[tuple[str, str]]:

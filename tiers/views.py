@@ -4,23 +4,28 @@ Thin: the caller's reach comes from `access` (a partner outside it is a 404, a v
 whose tier the caller may not read is a 403), the figures from the latest assessment, reads
 from `selectors`, every tier, gap and what-if from the pure rules in `rules`, and what the
 page says (words, bars, the chart) from `presenters`. Each page reads a fixed number of
-queries whatever the number of lines, assessments or partners.
+queries whatever the number of lines, assessments or partners; what only a tier run changes is
+built once per assessment and cached (`selectors.assessment_summary`, `cached_history`).
 Points are compared unrounded and shown rounded down to whole points (SPEC 4).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -38,6 +43,10 @@ LINES_PAGE_SIZE = 50
 PARTNERS_PAGE_SIZE = 50
 #: The chart and history table show this many assessments (two years of monthly runs).
 HISTORY_SIZE = 24
+#: The blank what-if form lists the currencies and countries (reference data): kept an hour.
+WHAT_IF_FORM_SECONDS = 3600
+#: The default view's body is keyed by the date too: a day is as long as it can serve.
+PAGE_BODY_SECONDS = 24 * 3600
 
 # Kept here for the pages' callers and tests: the words and dates live in `presenters`.
 BENEFIT_GROUPS = presenters.BENEFIT_GROUPS
@@ -142,10 +151,52 @@ def partner_home(
     return _tier_page(request, organisation, customers=customers)
 
 
+def _body_key(
+    request: HttpRequest, organisation: Organisation, latest: TierAssessment, today: date
+) -> str | None:
+    """The cache key of the page's body in its default view (no filter, page, or what-if:
+    no query at all), or None when this view is not cached. The body changes with the
+    assessments (their key), the organisation's facts it shows, the date (the next run and
+    down-tiering window) and whether the viewer is a partner user (the links above it)."""
+    if request.GET:
+        return None
+    facts = (
+        organisation.pk,
+        organisation.tier,
+        organisation.standing,
+        organisation.has_partner_certification,
+        organisation.has_pro_subscription,
+        organisation.country_id,
+        today.isoformat(),
+        acting_user(request).is_partner_user,
+        hashlib.sha256(organisation.name.encode()).hexdigest()[:16],
+    )
+    return (
+        selectors.history_cache_key(latest, size=HISTORY_SIZE).replace(":history:", ":page:")
+        + ":"
+        + ":".join(map(str, facts))
+    )
+
+
 def _tier_page(
     request: HttpRequest, organisation: Organisation, *, customers: list[Any] | None
 ) -> HttpResponse:
     today = timezone.localdate()
+    latest = selectors.latest_assessment(organisation)
+    body_key = (
+        _body_key(request, organisation, latest, today)
+        if latest is not None and customers is None
+        else None
+    )
+    if body_key is not None:
+        body = cache.get(body_key)
+        if body is not None:  # the default view, as rendered since the last run today
+            cached = mark_safe(body)  # noqa: S308 (this view's own rendering, escaped then)
+            return render(
+                request,
+                "tiers/partner_tier.html",
+                {"organisation": organisation, "is_home": False, "cached_body": cached},
+            )
     current = rules.Tier(organisation.tier)
     nxt = rules.tier_above(current)
     context: dict[str, Any] = {
@@ -164,16 +215,20 @@ def _tier_page(
         "current_index": current.rank,
         "benefits": presenters.benefits(current, nxt),
         "next_label": presenters.TIER_WORDS[nxt] if nxt else None,
+        # Fragments of the page cached in Redis (`{% cache %}`): the benefits by tier and
+        # matching; what only a run changes by the assessment's key (see below).
+        "fragment_ttl": selectors.CACHE_SECONDS,
     }
-    history = selectors.assessment_history(organisation, size=HISTORY_SIZE)
-    latest = history[0] if history else None
     if latest is None:
         return render(request, "tiers/partner_tier.html", {**context, "assessment": None})
 
-    # The rules of the latest assessment, and its exact figures.
+    # What only a run changes is built once per assessment and cached (`selectors`): the
+    # history, the exact figures, the rule set's values, the line count and first lines.
+    history = selectors.cached_history(organisation, latest, size=HISTORY_SIZE)
+    summary = selectors.assessment_summary(latest)
     amounts = selectors.usd100_amounts()
-    rule_set = selectors.rule_set_from_row(latest.rule_set, usd100_amounts=amounts)
-    points = selectors.exact_points(latest)
+    rule_set = summary.rule_set(usd100_amounts=amounts)
+    points = summary.points
     goal = nxt or current  # at the top, the minimums to keep it
     has_goal = goal != rules.Tier.UNTIERED
     bars = presenters.bars(points=points, tier=goal, rule_set=rule_set) if has_goal else []
@@ -190,8 +245,9 @@ def _tier_page(
     filter_form = LineFilterForm(request.GET, product_lines=selectors.product_line_choices())
     filters = filter_form.filters()
     # Paginator counts through `count()` and pages through slices: two queries, whatever the
-    # number of lines (the stubs want `len()`, which `AssessmentLines` leaves out on purpose).
-    lines = selectors.assessment_lines(latest, filters)
+    # number of lines, none unfiltered on the first page (from the summary). (The stubs want
+    # `len()`, which `AssessmentLines` leaves out on purpose.)
+    lines = selectors.assessment_lines(latest, filters, summary=summary)
     lines_page: Page[selectors.ContributingLine] = Paginator(
         lines,  # type: ignore[arg-type]
         LINES_PAGE_SIZE,
@@ -217,43 +273,50 @@ def _tier_page(
         rule_set=rule_set,
         countries=countries,
     )
-    return render(
-        request,
-        "tiers/partner_tier.html",
-        {
-            **context,
-            "assessment": latest,
-            "benefits": presenters.benefits(
-                current, nxt, matching_eligible=latest.matching_eligible
-            ),
-            "matching": presenters.matching(latest, rule_set),
-            "qualified_label": presenters.tier_words(latest.qualified_tier),
-            "rule_set": rule_set,
-            "kinds": presenters.figures(points),
-            "goal_label": presenters.TIER_WORDS[goal],
-            "goal_is_next": nxt is not None,
-            "bars": bars,
-            "keep_bars": keep_bars,
-            "window": window,
-            "history": [
-                (
-                    a,
-                    presenters.tier_words(a.tier_after),
-                    presenters.figures(presenters.stored_points(a)),
-                )
-                for a in history
-            ],
-            "chart": presenters.chart(history, threshold),
-            "filter_form": filter_form,
-            "filters": filters,
-            "lines_page": lines_page,
-            "line_rows": presenters.line_rows(lines_page.object_list),
-            "csv_query": urlencode(filters),
-            "what_if_form": what_if_form,
-            "what_if": outcome,
-            "what_if_submitted": submitted,
-        },
-    )
+    context = {
+        **context,
+        "assessment": latest,
+        "benefits": presenters.benefits(current, nxt, matching_eligible=latest.matching_eligible),
+        "matching": presenters.matching(latest, rule_set),
+        "qualified_label": presenters.tier_words(latest.qualified_tier),
+        "rule_set": rule_set,
+        "kinds": presenters.figures(points),
+        "goal_label": presenters.TIER_WORDS[goal],
+        "goal_is_next": nxt is not None,
+        "bars": bars,
+        "keep_bars": keep_bars,
+        "window": window,
+        "history": [
+            (
+                a,
+                presenters.tier_words(a.tier_after),
+                presenters.figures(presenters.stored_points(a)),
+            )
+            for a in history
+        ],
+        "chart": presenters.chart(history, threshold),
+        "filter_form": filter_form,
+        "filters": filters,
+        "lines_page": lines_page,
+        "line_rows": presenters.line_rows(lines_page.object_list),
+        "csv_query": urlencode(filters),
+        "what_if_form": what_if_form,
+        "what_if": outcome,
+        "what_if_submitted": submitted,
+        # The chart and history by the history's key and the tier (the threshold line);
+        # the default view of the lines (no filter, first page) by the assessment's; the
+        # blank what-if form by the partner's country, for an hour (it lists reference
+        # data: currencies and countries). A filtered view or a submitted form: not cached.
+        "history_key": selectors.history_cache_key(latest, size=HISTORY_SIZE),
+        "summary_key": selectors.cache_key("summary", latest),
+        "lines_ttl": selectors.CACHE_SECONDS if not filters and lines_page.number == 1 else 0,
+        "what_if_ttl": 0 if submitted else WHAT_IF_FORM_SECONDS,
+    }
+    if body_key is not None:
+        body = render_to_string("tiers/_tier_body.html", context, request)
+        cache.set(body_key, str(body), PAGE_BODY_SECONDS)
+        context["cached_body"] = body
+    return render(request, "tiers/partner_tier.html", context)
 
 
 # --- Lines CSV ---------------------------------------------------------------------------------

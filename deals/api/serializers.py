@@ -20,6 +20,13 @@ from ..inputs import AS_QUOTED, ClosedLineInput, PoiDecision, QuoteLineInput
 from ..models import Deal, Inquiry, Poi, QuoteLine, QuoteVersion, Registration, SoldAssociation
 
 
+def request_base_url(context: dict[str, Any]) -> str | None:
+    """Where the API call reached the portal (scheme, host, port), for the POI links it
+    returns; None outside a request (`PORTAL_BASE_URL` then)."""
+    request = context.get("request")
+    return request.build_absolute_uri("/").rstrip("/") if request is not None else None
+
+
 class CustomerIn(serializers.Serializer):
     customer_domain = serializers.CharField(
         max_length=inputs.DOMAIN_MAX, help_text="The purchase domain, e.g. acme.com."
@@ -100,7 +107,7 @@ class StaffRegistrationOut(RegistrationOut):
         poi = selectors.choose_current_poi(
             sorted(registration.pois.all(), key=lambda p: (p.created_at, p.pk), reverse=True)
         )
-        return PoiOut(poi).data if poi else None
+        return PoiOut(poi, context=self.context).data if poi else None
 
 
 class PoiOut(serializers.ModelSerializer):
@@ -126,7 +133,9 @@ class PoiOut(serializers.ModelSerializer):
         ]
 
     def get_url(self, poi: Poi) -> str | None:
-        return services.poi_url(poi) if poi.status == Poi.Status.PENDING else None
+        if poi.status != Poi.Status.PENDING:
+            return None
+        return services.poi_url(poi, base_url=request_base_url(self.context))
 
 
 class QuoteLineOut(serializers.ModelSerializer):
@@ -198,7 +207,11 @@ class QuoteOut(serializers.ModelSerializer):
 
     def get_pois(self, quote: QuoteVersion) -> list[dict[str, Any]]:
         return [
-            {"registration": poi.registration_id, "url": services.poi_url(poi), "id": poi.pk}
+            {
+                "registration": poi.registration_id,
+                "url": services.poi_url(poi, base_url=request_base_url(self.context)),
+                "id": poi.pk,
+            }
             for poi in selectors.pending_pois(quote)
         ]
 
@@ -268,11 +281,11 @@ class DealOut(serializers.ModelSerializer):
         ]
 
     def get_registrations(self, deal: Deal) -> list[dict[str, Any]]:
-        return StaffRegistrationOut(deal.registrations.all(), many=True).data  # type: ignore[return-value]
+        return StaffRegistrationOut(deal.registrations.all(), many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_quote(self, deal: Deal) -> dict[str, Any] | None:
         quotes = list(deal.quote_versions.all())
-        return QuoteOut(quotes[0]).data if quotes else None
+        return QuoteOut(quotes[0], context=self.context).data if quotes else None
 
     def get_resolution(self, deal: Deal) -> dict[str, Any] | None:
         if not deal.resolution_rule:

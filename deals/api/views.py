@@ -88,12 +88,14 @@ def _valid(serializer_class: type[_S], request: Request) -> _S:
 def _registration_out(request: Request, registration: Registration) -> dict[str, Any]:
     user = acting_user(request)
     if user.role in PARTNER_ROLES:
-        return RegistrationOut(registration).data  # type: ignore[return-value]
-    return StaffRegistrationOut(registration).data  # type: ignore[return-value]
+        return RegistrationOut(registration, context={"request": request}).data  # type: ignore[return-value]
+    return StaffRegistrationOut(registration, context={"request": request}).data  # type: ignore[return-value]
 
 
 def _deal_out(request: Request, deal: Deal) -> dict[str, Any]:
-    return DealOut(selectors.deal_detail(acting_user(request), deal.pk)).data  # type: ignore[return-value]
+    return DealOut(
+        selectors.deal_detail(acting_user(request), deal.pk), context={"request": request}
+    ).data  # type: ignore[return-value]
 
 
 class RegistrationListCreateApi(generics.ListAPIView):
@@ -169,7 +171,7 @@ class RegistrationPoiApi(_RegistrationAction):
                 {"detail": "There is no proof of involvement yet: the deal has no quote."},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return Response(PoiOut(poi).data)
+        return Response(PoiOut(poi, context={"request": request}).data)
 
     @extend_schema(request=ManualPoiIn, responses={201: PoiOut})
     def post(self, request: Request, pk: int) -> Response:
@@ -181,7 +183,9 @@ class RegistrationPoiApi(_RegistrationAction):
             product_lines=data["lines"],
             provides_onboarding=data["provides_onboarding"],
         )
-        return Response(PoiOut(poi).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PoiOut(poi, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RegistrationReferralApi(_RegistrationAction):
@@ -255,7 +259,11 @@ class DealCreateApi(APIView):
 class DealDetailApi(APIView):
     @extend_schema(responses=DealOut)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(DealOut(selectors.deal_detail(acting_user(request), pk)).data)
+        return Response(
+            DealOut(
+                selectors.deal_detail(acting_user(request), pk), context={"request": request}
+            ).data
+        )
 
 
 class DealInvitationApi(APIView):
@@ -278,7 +286,7 @@ class DealQuoteApi(APIView):
         quote = selectors.current_quote(deal)
         if quote is None:
             return Response({"detail": "This deal has no quote yet."}, status=404)
-        return Response(QuoteOut(quote).data)
+        return Response(QuoteOut(quote, context={"request": request}).data)
 
     @extend_schema(request=QuoteIn, responses=QuoteOut)
     def put(self, request: Request, pk: int) -> Response:
@@ -291,7 +299,7 @@ class DealQuoteApi(APIView):
             lines=body.lines_input(),
             expected_close_date=body.validated_data["expected_close_date"],
         )
-        return Response(QuoteOut(quote).data)
+        return Response(QuoteOut(quote, context={"request": request}).data)
 
 
 def _close_arguments(request: Request, pk: int) -> dict[str, Any]:

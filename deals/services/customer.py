@@ -24,8 +24,12 @@ def poi_token(poi: Poi) -> str:
     return signing.Signer(salt=POI_SALT).sign(poi.nonce)
 
 
-def poi_url(poi: Poi) -> str:
-    return settings.PORTAL_BASE_URL + reverse("poi-answer", kwargs={"token": poi_token(poi)})
+def poi_url(poi: Poi, *, base_url: str | None = None) -> str:
+    """The customer's link. `base_url` is where the caller reached the portal (a page or API
+    call: its own scheme, host and port); without a request (e-mails, `seed_demo`) it is
+    `PORTAL_BASE_URL`, which `./dev.sh` sets from the port it serves on."""
+    base = (base_url if base_url is not None else settings.PORTAL_BASE_URL).rstrip("/")
+    return base + reverse("poi-answer", kwargs={"token": poi_token(poi)})
 
 
 def poi_from_token(token: str) -> Poi:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -11,8 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from deals import services
+from deals import presenters, services
 from deals.models import Deal, Inquiry, Poi, QuoteVersion, Registration
+from deals.rules import Rule
 from partnerportal.core.models import AuditEvent
 from tests.cast import Cast, browser_as
 from tests.factories import InquiryFactory, OrganisationFactory, RegistrationFactory
@@ -28,6 +30,9 @@ from .test_access_pages import (
 )
 
 pytestmark = pytest.mark.django_db
+
+#: The test client's address: pages build POI links from the request (issue 13).
+TEST_SERVER = "http://testserver"
 
 
 def _register_form(domain: str = "acme.example", **extra: str) -> dict[str, str]:
@@ -90,7 +95,10 @@ def test_a_second_open_registration_on_a_domain_names_the_rule(cast: Cast) -> No
     assert client.post("/deals/", _register_form()).status_code == 302
     response = client.post("/deals/", _register_form("acme.example"))
     assert response.status_code == 400
-    assert "duplicate_registration" in response.content.decode()
+    page = html.unescape(response.content.decode())
+    # the rule in words, never its code (issue 13)
+    assert "(program rule: one open deal per partner and customer domain)" in page
+    assert "duplicate_registration" not in page
     assert Registration.objects.count() == 1
 
 
@@ -133,7 +141,7 @@ def test_the_poi_link_shows_only_while_the_customer_can_answer_it(cast: Cast) ->
     client = browser_as(cast.admin_a)
     url = f"/deals/registrations/{mine.pk}/"
     page = client.get(url).content.decode()
-    link = services.poi_url(live_poi(mine))
+    link = services.poi_url(live_poi(mine), base_url=TEST_SERVER)
     assert link in page
     assert "Copy the link below" in page
     answer_poi(mine, "approve")
@@ -160,7 +168,7 @@ def test_a_partner_creates_a_manual_poi_after_the_customer_rejected(cast: Cast) 
     manual = live_poi(mine)
     assert manual.kind == Poi.Kind.MANUAL
     assert manual.provides_onboarding
-    assert services.poi_url(manual) in response.content.decode()
+    assert services.poi_url(manual, base_url=TEST_SERVER) in response.content.decode()
 
 
 def test_a_provider_cannot_tick_onboarding_on_a_manual_poi(cast: Cast) -> None:
@@ -407,7 +415,7 @@ def test_gs_writes_a_quote_and_sees_the_poi_links(cast: Cast) -> None:
     page = response.content.decode()
     assert "Quote version 1 saved. 2 proof-of-involvement links generated" in page
     for poi in Poi.objects.filter(registration__deal=mine.deal):
-        assert services.poi_url(poi) in page
+        assert services.poi_url(poi, base_url=TEST_SERVER) in page
     assert cast.org_a.name in page
     assert cast.org_b.name in page
 
@@ -424,7 +432,7 @@ def test_a_quote_change_shows_history_and_voids_the_signature(cast: Cast) -> Non
     assert Poi.objects.get(registration=mine, status=Poi.Status.VOIDED).status_before_void == (
         "approved"
     )
-    assert services.poi_url(live_poi(mine)) in page
+    assert services.poi_url(live_poi(mine), base_url=TEST_SERVER) in page
 
 
 def test_an_ineligible_quote_names_the_rule_and_keeps_the_lines(cast: Cast) -> None:
@@ -432,8 +440,9 @@ def test_an_ineligible_quote_names_the_rule_and_keeps_the_lines(cast: Cast) -> N
     starter = {**PRO_LINE, "edition": "starter", "mrr": "45.00"}
     response = browser_as(cast.gs).post(f"/deals/{mine.deal_id}/quote/", _quote_form(starter))
     assert response.status_code == 400
-    page = response.content.decode()
-    assert "starter_only" in page
+    page = html.unescape(response.content.decode())
+    assert f"(program rule: {presenters.RULE_WORDS[Rule.STARTER_ONLY]})" in page
+    assert "starter_only" not in page
     assert 'value="45.00"' in page
     assert not QuoteVersion.objects.exists()
 
@@ -446,7 +455,9 @@ def test_a_bad_quote_line_is_flagged_on_its_row(cast: Cast) -> None:
     client = browser_as(cast.gs)
     response = client.post(f"/deals/{mine.deal_id}/quote/", _quote_form(blank_row, discounted))
     assert response.status_code == 400
-    assert "discount_not_approved" in response.content.decode()
+    page = html.unescape(response.content.decode())
+    assert f"(program rule: {presenters.RULE_WORDS[Rule.DISCOUNT_NOT_APPROVED]})" in page
+    assert "discount_not_approved" not in page
     response = client.post(f"/deals/{mine.deal_id}/quote/", _quote_form(PRO_LINE, credits))
     assert response.status_code == 400
     assert "has no editions" in response.content.decode()
@@ -582,9 +593,10 @@ def test_a_close_dated_before_the_deal_opened_is_refused_on_the_field(cast: Cast
         },
     )
     assert response.status_code == 400
-    page = response.content.decode()
+    page = html.unescape(response.content.decode())
     assert "The close date is before the deal opened on" in page
-    assert "close_date_before_opening" in page
+    assert f"(program rule: {presenters.RULE_WORDS[Rule.CLOSE_DATE_BEFORE_OPENING]})" in page
+    assert "close_date_before_opening" not in page
     assert 'value="2019-06-30"' in page  # the input is kept
     assert Deal.objects.get(pk=mine.deal_id).status == Deal.Status.OPEN
 
@@ -746,7 +758,8 @@ def test_forms_refuse_a_post_without_the_csrf_token(cast: Cast) -> None:
     ],
 )
 def test_the_nav_links_each_role_to_its_deal_pages(cast: Cast, who: str, links: list[str]) -> None:
-    page = browser_as(cast.people()[who]).get("/").content.decode()
+    # (a growth specialist's Home is the workspace: the redirect is followed)
+    page = browser_as(cast.people()[who]).get("/", follow=True).content.decode()
     for label in ("My deals", "Deals workspace", "Ties to decide"):
         assert (f">{label}</a>" in page) == (label in links), label
 

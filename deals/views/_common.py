@@ -47,8 +47,14 @@ def page_of(request: HttpRequest, items: Any, param: str = "page") -> Any:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
 
 
-def poi_link(poi: Poi | None) -> str:
-    """The link to send the customer, while it can still be answered."""
+def base_url(request: HttpRequest) -> str:
+    """Where this request reached the portal (scheme, host and port), for absolute links."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def poi_link(request: HttpRequest, poi: Poi | None) -> str:
+    """The link to send the customer, while it can still be answered, on the address the
+    caller uses (never a hard-coded host or port)."""
     if poi is None or poi.status != Poi.Status.PENDING or services.poi_link_problem(poi):
         return ""
-    return services.poi_url(poi)
+    return services.poi_url(poi, base_url=base_url(request))

@@ -160,7 +160,7 @@ def _registration_page(
     deal = registration.deal
     pois = selectors.registration_pois(registration)
     poi = selectors.choose_current_poi(pois)
-    link = poi_link(poi)
+    link = poi_link(request, poi)
     can_accept = selectors.acceptance_refusal(registration, now=now) is None
     can_manual_poi = selectors.manual_poi_refusal(
         registration

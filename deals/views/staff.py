@@ -209,7 +209,7 @@ def deal_page(
                 registration=registration,
                 status=presenters.registration_status_words(registration, now),
                 poi=poi,
-                poi_link=poi_link(poi),
+                poi_link=poi_link(request, poi),
                 poi_version=versions.get(poi.quote_id) if poi else None,
                 referred_by=referrer.organisation.name if referrer else "",
                 invited_until=registration.expires_at
@@ -345,7 +345,15 @@ def _resolution(deal: Deal, by_id: Mapping[int, Registration]) -> dict[str, Any]
             for rid, rule in detail.get("excluded", [])
         ],
         "lines": [
-            (line, presenters.rule_words(line.eligibility_rule))
+            (
+                line,
+                *presenters.line_credit_badge(
+                    eligible=line.credited,
+                    has_winner=deal.winner_id is not None,
+                    awaiting=deal.status == Deal.Status.AWAITING_DECISION,
+                ),
+                presenters.rule_words(line.eligibility_rule),
+            )
             for line in deal.purchased_lines.all()
         ],
     }

@@ -9,7 +9,16 @@ from django.db.models import Q, QuerySet
 
 from . import rules
 from .access import visible_organisations
-from .models import AuditEvent, Customer, Organisation, SubscriptionVersion, User
+from .models import (
+    AuditEvent,
+    Country,
+    Customer,
+    Edition,
+    Organisation,
+    ProductLine,
+    SubscriptionVersion,
+    User,
+)
 from .rules import Version
 
 
@@ -76,6 +85,15 @@ def current_lines(customer_ids: list[int], on: date) -> list[SubscriptionVersion
 
 def partner_list(user: User) -> QuerySet[Organisation]:
     return visible_organisations(user).select_related("country", "pdm").order_by("name")
+
+
+def catalog_words() -> dict[str, str]:
+    """Product line, edition and country codes -> their names (three small queries), for
+    pages that show stored codes in words."""
+    words = dict(ProductLine.objects.values_list("code", "name"))
+    words.update(Edition.objects.values_list("code", "name"))
+    words.update(Country.objects.values_list("code", "name"))
+    return words
 
 
 def audit_events() -> QuerySet[AuditEvent]:

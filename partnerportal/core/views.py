@@ -5,7 +5,9 @@ package (`partnerportal.views`) and calls the kernel's parts from here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -31,23 +33,24 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def partner_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = access.get_visible_organisation(access.acting_user(request), pk)
-    return organisation_page(request, organisation, template="core/partner_detail.html")
-
-
 def organisation_page(
-    request: HttpRequest, organisation: Organisation, *, template: str
+    request: HttpRequest,
+    organisation: Organisation,
+    *,
+    template: str,
+    extra: Mapping[str, Any] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """An organisation with its customers and their subscription lines. `organisation` is
-    already resolved through `access` by the caller."""
+    already resolved through `access` by the caller (the partner page of the project package,
+    which adds what other apps offer on it in `extra`)."""
     today = timezone.localdate()
     rows = customer_rows(organisation, today)
     return render(
         request,
         template,
-        {"organisation": organisation, "rows": rows, "today": today},
+        {"organisation": organisation, "rows": rows, "today": today, **(extra or {})},
+        status=status,
     )
 
 
@@ -67,8 +70,18 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if verb:
         events = events.filter(verb__startswith=verb)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    words = presenters.code_words(selectors.catalog_words())
+    rows = [
+        (
+            event,
+            presenters.audit_details(event.data, subject_type=event.subject_type, words=words),
+        )
+        for event in page.object_list
+    ]
     return render(
-        request, "core/audit_list.html", {"page": page, "verb": verb, "filter_form": form}
+        request,
+        "core/audit_list.html",
+        {"page": page, "rows": rows, "verb": verb, "filter_form": form},
     )
 
 

@@ -283,6 +283,9 @@ SPECTACULAR_SETTINGS = {
         "EscalationTargetEnum": "escalations.models.TARGET_CHOICES",
         "NoteVisibilityEnum": "escalations.models.VISIBILITY_CHOICES",
         "ConsequenceKindEnum": "escalations.models.CONSEQUENCE_CHOICES",
+        "LedgerLineKindEnum": "commissions.models.LedgerLine.Kind",
+        "StatementStatusEnum": "commissions.models.Statement.Status",
+        "StatementHeldReasonEnum": "commissions.models.Statement.HeldReason",
         # deals' registration outcome, named so it does not collide with the escalation one.
         "RegistrationOutcomeEnum": ["credited", "not_credited", "awaiting_decision"],
     },
@@ -354,13 +357,25 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "expected_errors": {"()": "partnerportal.core.log_filters.ExpectedErrorsWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # django-axes logs every attempt at INFO; failures and lockouts are its WARNINGs.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" its own console handler (under DEBUG) on top
+        # of the root's, so every record was written twice: listing it here without handlers
+        # removes that one, and its records reach the root's handler once.
+        "django": {"level": "INFO"},
+        # An expected 403/404 is one line (status, reason, path), not a traceback.
+        "django.request": {"filters": ["expected_errors"]},
+        # django-axes logs every attempt at INFO; failures and lockouts are its WARNINGs.
+        "axes": {"level": "WARNING"},
+    },
 }
 
-# Absolute address of the portal, for links in e-mails.
+# Absolute address of the portal, for links made outside a request (e-mails, seed_demo's
+# output; `./dev.sh` sets it from PORT). Pages and the API build links from the request.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Accept the authenticator code of the previous/next 30-second step too (clock drift).
 MFA_TOTP_TOLERANCE = 1

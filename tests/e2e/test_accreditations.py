@@ -24,7 +24,7 @@ def test_a_partner_admin_applies_and_sees_the_reasons_of_a_rejection(
     Organisation.objects.filter(pk=cast.org_a.pk).update(tier="gold")
 
     sign_in(page, live_server.url, cast.admin_a)
-    page.get_by_role("link", name="Accreditations").click()
+    page.get_by_role("link", name="Accreditations", exact=True).click()
     section = page.locator("#kind-crm_implementation")
     expect(section.locator(".missing")).to_contain_text("below Platinum")
     section.get_by_role("button", name="Apply for CRM Implementation").click()

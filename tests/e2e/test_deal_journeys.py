@@ -60,7 +60,10 @@ def test_partner_registers_a_deal(live_server, page: Page, live_cast: Cast) -> N
     page.get_by_label("Customer domain").fill("acme-retail.co.uk")
     page.get_by_label("Country").select_option(label="United Kingdom")
     page.get_by_role("button", name="Register deal").click()
-    expect(page.locator("#register")).to_contain_text("duplicate_registration")
+    expect(page.locator("#register")).to_contain_text(
+        "(program rule: one open deal per partner and customer domain)"
+    )
+    expect(page.locator("#register")).not_to_contain_text("duplicate_registration")
     expect(page.get_by_label("Customer domain")).to_have_value("acme-retail.co.uk")
     expect(page.locator("body")).not_to_contain_text(cast.org_b.name)
     page.screenshot(path="test-results/deal-partner-registers.png", full_page=True)
@@ -95,7 +98,9 @@ def test_gs_approves_writes_a_quote_and_sees_the_poi_link(
         "Quote version 1 saved. 1 proof-of-involvement link generated"
     )
     link = page.get_by_label(f"POI link for {cast.org_a.name}")
-    expect(link).to_have_value(services.poi_url(Poi.objects.get(registration=pending)))
+    expect(link).to_have_value(
+        services.poi_url(Poi.objects.get(registration=pending), base_url=live_server.url)
+    )
     expect(page.locator("#quote-current")).to_contain_text("Marketing Hub")
     page.screenshot(path="test-results/deal-gs-quote.png", full_page=True)
 

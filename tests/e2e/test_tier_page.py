@@ -47,9 +47,11 @@ def test_partner_sees_its_tier_asks_what_if_and_downloads_its_lines(
     cast = live_cast
     assess(cast)
 
-    # Home is the tier page.
+    # Home is the partner's dashboard; its tier is one link away (issue 13).
     sign_in(page, live_server.url, cast.member_a)
     expect(page.locator("#organisation h1")).to_have_text(cast.org_a.name)
+    page.locator("#tier-link").click()
+    expect(page).to_have_url(f"{live_server.url}/partners/{cast.org_a.pk}/tier/")
     expect(page.locator("#current-tier")).to_have_text("Untiered")
     expect(page.locator("#progress h2")).to_have_text("Towards Gold")
     expect(page.locator("#points-total")).to_have_text("180")

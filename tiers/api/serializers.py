@@ -114,6 +114,32 @@ class MatchingOut(serializers.Serializer):
     )
 
 
+#: Lines in a page of `GET /partners/{id}/tier/` unless `lines_page_size` says otherwise.
+LINES_PAGE_SIZE = 100
+LINES_PAGE_SIZE_MAX = 1000
+LINES_PAGE_MAX = 1_000_000
+
+
+class PartnerTierQuery(serializers.Serializer):
+    """Which page of the contributing lines `GET /partners/{id}/tier/` returns."""
+
+    lines_page = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=LINES_PAGE_MAX,
+        help_text="Page of the contributing lines, from 1 (the first page by default). A page "
+        "after the last has no lines.",
+    )
+    lines_page_size = serializers.IntegerField(
+        required=False,
+        default=LINES_PAGE_SIZE,
+        min_value=1,
+        max_value=LINES_PAGE_SIZE_MAX,
+        help_text=f"Lines a page ({LINES_PAGE_SIZE} unless given, at most {LINES_PAGE_SIZE_MAX}).",
+    )
+
+
 class PartnerTierOut(serializers.Serializer):
     partner = serializers.IntegerField()
     tier = serializers.CharField(help_text="The partner's current tier.")
@@ -128,7 +154,20 @@ class PartnerTierOut(serializers.Serializer):
     partner_matching = MatchingOut(
         allow_null=True, help_text="Null before the first assessment that decided it."
     )
-    lines = LineOut(many=True)
+    lines = LineOut(
+        many=True,
+        help_text="One page of the latest assessment's contributing lines (by kind, most "
+        "points first): `lines_page` of them, `lines_count` in all; `next` pages on.",
+    )
+    lines_count = serializers.IntegerField(help_text="Contributing lines in all pages.")
+    lines_page = serializers.IntegerField(help_text="This page of lines, from 1.")
+    lines_page_size = serializers.IntegerField()
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page of lines (`lines_page`), null on the last."
+    )
+    previous = serializers.URLField(
+        allow_null=True, help_text="The page of lines before, null on the first."
+    )
 
 
 class AssessmentOut(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from partnerportal.core import access
@@ -23,6 +24,7 @@ from .serializers import (
     EliteInvitationIn,
     EliteInvitationOut,
     PartnerTierOut,
+    PartnerTierQuery,
     TierRunIn,
     TierRunOut,
 )
@@ -47,12 +49,28 @@ class TierRunApi(APIView):
 
 
 class PartnerTierApi(APIView):
-    @extend_schema(responses=PartnerTierOut)
+    @extend_schema(parameters=[PartnerTierQuery], responses=PartnerTierOut)
     def get(self, request: Request, pk: int) -> Response:
-        """The partner's tier, its latest assessment's points and lines, and the gap to the
-        next tier."""
-        picture = selectors.partner_tier(selectors.tiered_partner(acting_user(request), pk))
-        return Response(PartnerTierOut(_tier_body(picture)).data)
+        """The partner's tier, its latest assessment's points, the gap to the next tier and
+        one page of the assessment's contributing lines (the first unless `lines_page`)."""
+        organisation = selectors.tiered_partner(acting_user(request), pk)
+        query = PartnerTierQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page, size = query.validated_data["lines_page"], query.validated_data["lines_page_size"]
+        picture = selectors.partner_tier(organisation, lines_page=page, lines_page_size=size)
+        body = _tier_body(picture)
+        body.update(
+            lines_page=page,
+            lines_page_size=size,
+            next=(_page_url(request, page + 1) if page * size < picture.lines_count else None),
+            previous=_page_url(request, page - 1) if page > 1 else None,
+        )
+        return Response(PartnerTierOut(body).data)
+
+
+def _page_url(request: Request, page: int) -> str:
+    """This request's URL (its other parameters kept) for another page of lines."""
+    return replace_query_param(request.build_absolute_uri(), "lines_page", page)
 
 
 def _tier_body(picture: selectors.PartnerTier) -> dict[str, Any]:
@@ -90,6 +108,7 @@ def _tier_body(picture: selectors.PartnerTier) -> dict[str, Any]:
             else None
         ),
         "lines": picture.lines,
+        "lines_count": picture.lines_count,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -112,6 +113,12 @@ def test_tier_shows_the_latest_assessment_and_the_gap_to_the_next_tier(assessed:
             ],
             "sourced_share_pct": "80.0000",
         },
+        # The lines are paginated (issue 13): all three fit the first page, the default.
+        "lines_count": 3,
+        "lines_page": 1,
+        "lines_page_size": 100,
+        "next": None,
+        "previous": None,
     }
     assert sorted((x["kind"], x["mrr_this_month"], x["points"]) for x in lines) == [
         ("assisted", "500.00", f"{30:.12f}"),
@@ -210,26 +217,149 @@ def test_assessment_history_is_newest_first_and_paginated(assessed: Cast) -> Non
     )
 
 
-def _tier_queries(cast: Cast, lines: int) -> int:
+def _link(url: str) -> tuple[str, dict[str, list[str]]]:
+    """The path and query of a page link (an absolute URL)."""
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc) == ("http", "testserver")
+    return parts.path, parse_qs(parts.query)
+
+
+def _many_lines(cast: Cast, lines: int) -> None:
+    """`lines` managed customers of A, each USD 100 (1 point), assessed in March."""
     for _ in range(lines):
         line(cast.org_a, mrr="100.00", managed=True)
     services.tier_run(as_of=MARCH, actor=None)
+
+
+def _tier_queries(cast: Cast, lines: int, query: str = "", *, shown: int | None = None) -> int:
+    _many_lines(cast, lines)
     client = api_as(cast.member_a)
-    client.get(f"/api/v1/partners/{cast.org_a.pk}/tier/")  # warm: token lookup cached alike
+    url = f"/api/v1/partners/{cast.org_a.pk}/tier/{query}"
+    client.get(url)  # warm: token lookup and the assessment's summary cached alike
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"/api/v1/partners/{cast.org_a.pk}/tier/")
+        response = client.get(url)
     assert response.status_code == 200
-    assert len(response.json()["lines"]) == lines
+    assert len(response.json()["lines"]) == (min(lines, 100) if shown is None else shown)
     return len(queries)
 
 
-@pytest.mark.parametrize("lines", [3, 40])
+@pytest.mark.parametrize("lines", [3, 40, 150])
 def test_the_tier_is_read_in_a_bounded_number_of_queries(cast: Cast, lines: int) -> None:
-    # Token and user, partner, latest assessment, its rule set's targets, currencies, lines.
+    # Token and user, partner, latest assessment, currencies; the first page of lines comes
+    # with the assessment's cached summary.
     assert _tier_queries(cast, lines) == TIER_QUERIES
 
 
-TIER_QUERIES = 6
+@pytest.mark.parametrize(("lines", "shown"), [(3, 0), (150, 50)])
+def test_a_later_page_of_lines_reads_one_query_more(cast: Cast, lines: int, shown: int) -> None:
+    assert _tier_queries(cast, lines, "?lines_page=2", shown=shown) <= TIER_QUERIES + 1
+
+
+def test_the_first_read_of_an_assessment_is_bounded_too(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    _many_lines(cast, 120)
+    client = api_as(cast.member_a)
+
+    # + the rule set's targets, the sums by kind, the first lines with the count, once.
+    with django_assert_max_num_queries(TIER_QUERIES + 3):
+        response = client.get(f"/api/v1/partners/{cast.org_a.pk}/tier/")
+
+    assert response.status_code == 200
+
+
+TIER_QUERIES = 4
+
+
+def test_the_lines_come_in_pages_with_links_to_the_next_and_previous(cast: Cast) -> None:
+    # given 5 managed customers of 1 point each: 5 points, 5 lines
+    _many_lines(cast, 5)
+    client = api_as(cast.member_a)
+    url = f"/api/v1/partners/{cast.org_a.pk}/tier/"
+
+    # when
+    first = client.get(url, {"lines_page_size": 2}).json()
+    second = client.get(url, {"lines_page_size": 2, "lines_page": 2}).json()
+    last = client.get(url, {"lines_page_size": 2, "lines_page": 3}).json()
+    beyond = client.get(url, {"lines_page_size": 2, "lines_page": 4}).json()
+
+    # then: every page carries the whole assessment's points, and its own lines
+    assert [len(p["lines"]) for p in (first, second, last, beyond)] == [2, 2, 1, 0]
+    assert {p["lines_count"] for p in (first, second, last, beyond)} == {5}
+    assert {p["points"]["total"] for p in (first, second, last)} == {f"{5:.12f}"}
+    assert _link(first["next"]) == (url, {"lines_page_size": ["2"], "lines_page": ["2"]})
+    assert first["previous"] is None
+    assert _link(second["previous"]) == (url, {"lines_page_size": ["2"], "lines_page": ["1"]})
+    assert last["next"] is None
+    domains = [x["customer"] for p in (first, second, last) for x in p["lines"]]
+    everything = client.get(url).json()
+    assert domains == [x["customer"] for x in everything["lines"]]
+    assert len(set(domains)) == 5
+
+
+def test_the_first_page_of_lines_is_the_default_and_the_same_cached_or_not(cast: Cast) -> None:
+    _many_lines(cast, 120)
+    client = api_as(cast.member_a)
+    url = f"/api/v1/partners/{cast.org_a.pk}/tier/"
+
+    built = client.get(url).json()  # builds and caches the assessment's summary
+    cached = client.get(url).json()
+    explicit = client.get(url, {"lines_page": 1, "lines_page_size": 100}).json()
+    rest = client.get(url, {"lines_page": 2}).json()
+
+    assert built == cached
+    assert {**explicit, "next": None} == {**built, "next": None}
+    assert (built["lines_count"], len(built["lines"]), len(rest["lines"])) == (120, 100, 20)
+    assert rest["next"] is None
+    assert _link(built["next"]) == (url, {"lines_page": ["2"]})
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"lines_page": 0}, "lines_page"),
+        ({"lines_page": "two"}, "lines_page"),
+        ({"lines_page_size": 1001}, "lines_page_size"),
+        ({"lines_page_size": 0}, "lines_page_size"),
+    ],
+)
+def test_a_bad_page_of_lines_is_a_400_naming_the_parameter(
+    assessed: Cast, query: dict[str, Any], field: str
+) -> None:
+    response = api_as(assessed.member_a).get(f"/api/v1/partners/{assessed.org_a.pk}/tier/", query)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_the_schema_documents_the_pages_of_lines(cast: Cast) -> None:
+    schema = api_as(None).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    operation = schema["paths"]["/api/v1/partners/{id}/tier/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert set(parameters) >= {"lines_page", "lines_page_size"}
+    assert parameters["lines_page_size"]["schema"]["maximum"] == 1000
+    body = schema["components"]["schemas"]["PartnerTierOut"]["properties"]
+    assert {"tier", "as_of", "at_risk", "elite_qualified", "points", "next_tier", "lines"} <= set(
+        body
+    )
+    assert {"lines_count", "lines_page", "lines_page_size", "next", "previous"} <= set(body)
+
+
+def test_a_new_run_is_read_afresh_not_from_the_previous_assessments_cache(cast: Cast) -> None:
+    # March: one managed customer (1 point), read once (cached).
+    _many_lines(cast, 1)
+    client = api_as(cast.member_a)
+    url = f"/api/v1/partners/{cast.org_a.pk}/tier/"
+    assert client.get(url).json()["lines_count"] == 1
+    # April: a second managed customer, active in April, billed from February.
+    line(cast.org_a, mrr="300.00", managed=True)
+    services.tier_run(as_of=date(2026, 4, 15), actor=None)
+
+    body = client.get(url).json()
+
+    assert (body["as_of"], body["lines_count"]) == ("2026-04-15", 2)
+    assert body["points"]["managed"] == f"{4:.12f}"
 
 
 # --- POST /tier-runs/ -------------------------------------------------------------------------

@@ -6,6 +6,9 @@ from typing import Any
 
 from django import template
 
+from partnerportal.core import presenters
+from partnerportal.core.models import Organisation
+
 register = template.Library()
 
 
@@ -19,3 +22,10 @@ def page_url(context: dict[str, Any], param: str, number: int) -> str:
         return f"?{param}={number}"
     query[param] = str(number)
     return "?" + query.urlencode()
+
+
+@register.filter
+def tier_label(organisation: Organisation) -> str:
+    """`{{ organisation|tier_label }}`: its tier in words ("Provider (no tiers)" for a
+    provider)."""
+    return presenters.tier_words(kind=organisation.kind, tier=organisation.tier)

@@ -8,7 +8,8 @@ from accreditations.demo import seed_demo_accreditations
 from deals.demo import seed_demo_deals
 from escalations.demo import seed_demo_escalations
 from partnerportal.core.demo import DEMO_PASSWORD, demo_sign_ins, seed_demo
-from tiers.demo import seed_demo_assessments
+from partnerportal.demo_history import seed_demo_history, seed_demo_statements
+from tiers.demo import demo_tier_sign_ins, seed_demo_assessments
 
 
 class Command(BaseCommand):
@@ -20,11 +21,14 @@ class Command(BaseCommand):
         for line in [
             *seed_demo(),
             *seed_demo_deals(),
+            # Past deals before the tier runs (their sold lines count), their statements last.
+            *seed_demo_history(),
             *seed_demo_assessments(),
             *seed_demo_accreditations(),
             *seed_demo_escalations(),
+            *seed_demo_statements(),
         ]:
             self.stdout.write(line)
         self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
-        for email, what in demo_sign_ins():
+        for email, what in [*demo_sign_ins(), *demo_tier_sign_ins()]:
             self.stdout.write(f"  {email:<40} {what}")
