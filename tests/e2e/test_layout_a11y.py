@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,10 @@ from playwright.sync_api import Page, expect
 
 from accreditations import services as accreditation_services
 from accreditations.tests.helpers import certify, give_marks
+from commissions import services as commission_services
+from commissions.models import Statement
+from commissions.rules import Quarter
+from commissions.tests.steps import accrue, sourced_line
 from deals import services as deal_services
 from deals.inputs import ClosedLineInput
 from deals.tests.test_access_pages import QUOTE, answer_poi, approve, build_world, live_poi
@@ -256,6 +260,9 @@ class LongWorld:
     case_mediation: int
     accreditation_board: int
     accreditation_rejected: int
+    quarter: str  # the quarter before today's, closed: A's statement payable, B's held
+    statement_a: int
+    statement_b: int
 
 
 def build_long_world(cast: Cast) -> LongWorld:
@@ -377,8 +384,32 @@ def build_long_world(cast: Cast) -> LongWorld:
         escalation=mediation,
         data=MoveInput(to="mediation", note="Not resolved with the customer."),
     )
+    # The quarter before today's, closed (real clock: the browser's cookies must not expire):
+    # A's line on the long customer domain payable, B's held for its payout paperwork.
+    quarter = Quarter.of(timezone.localdate()).previous()
+    sourced_line(
+        cast.org_a,
+        close_date=quarter.starts_on + timedelta(days=9),
+        billing=[(quarter.starts_on, None, "800.00")],
+        domain="statement-line-customer-on-a-very-long-domain.name-for-layout-testing.example.com",
+    )
+    sourced_line(
+        cast.org_b,
+        close_date=quarter.starts_on + timedelta(days=9),
+        billing=[(quarter.starts_on, None, "1000.00")],
+        currency="EUR",
+    )
+    Organisation.objects.filter(pk=cast.org_b.pk).update(payout_paperwork_complete=False)
+    accrue(quarter.months()[-1])
+    commission_services.close_quarter(actor=cast.finance, quarter=quarter)
+    statement_a = Statement.objects.get(quarter=quarter.label, organisation=cast.org_a)
+    statement_b = Statement.objects.get(quarter=quarter.label, organisation=cast.org_b)
+
     return LongWorld(
         cast=cast,
+        quarter=quarter.label,
+        statement_a=statement_a.pk,
+        statement_b=statement_b.pk,
         customer_success=customer_success,
         service_acceleration=service_acceleration,
         long_registration=long_reg.pk,
@@ -427,6 +458,7 @@ def partner_admin(w: LongWorld) -> tuple[User | None, list[tuple[str, str | None
         ("escalation", reverse("escalations-case", args=[w.case_complaint])),
         ("marks on record", reverse("escalations-marks")),
         ("statements", url_if_present("commissions:statements")),
+        ("a statement and its lines", reverse("commissions:statement", args=[w.statement_a])),
     ]
 
 
@@ -474,6 +506,15 @@ def finance(w: LongWorld) -> tuple[User | None, list[tuple[str, str | None]]]:
     return w.cast.finance, [
         ("home", "/"),
         ("quarters", url_if_present("commissions:quarters")),
+        ("a closed quarter", reverse("commissions:quarter", args=[w.quarter])),
+        (
+            "a held statement and its lines",
+            reverse("commissions:finance-statement", args=[w.statement_b]),
+        ),
+        (
+            "a payable statement (release, payment forms)",
+            reverse("commissions:finance-statement", args=[w.statement_a]),
+        ),
     ]
 
 
