@@ -90,41 +90,92 @@ class LedgerLine(models.Model):
         ACCRUAL = "accrual", "Accrual"
         REVERSAL = "reversal", "Reversal"
 
-    # No index of their own (`db_index=False`): `ledger_line_once` leads with the entitlement
-    # and `ledger_org_month` with the partner; nothing reads the ledger by currency or run.
-    # Every index is paid for by every line a run writes (issue 12, "Scale").
+    # References without a constraint of their own (`db_constraint=False`) and without an
+    # index of their own (`db_index=False`): a foreign-key constraint checks each line on its
+    # own at commit (a lookup and a lock of the parent row, four to six per line: most of a
+    # month's run at scale, issue 12 "Scale"). The database still refuses a line whose
+    # entitlement, partner, currency, run or reversed/replaced line does not exist, for the
+    # whole statement at once: trigger `commissions_ledgerline_references` (migration 0009),
+    # and refuses deleting an entitlement, run, partner or currency that lines refer to.
+    # `ledger_line_once` (month, partner, entitlement, ...) serves every lookup; nothing reads
+    # the ledger by currency or run.
     entitlement = models.ForeignKey(
-        Entitlement, on_delete=models.PROTECT, related_name="lines", db_index=False
+        Entitlement,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     month = models.DateField()
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     mrr = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     currency = models.ForeignKey(
-        Currency, on_delete=models.PROTECT, related_name="+", db_index=False
+        Currency, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     amount = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # A line is reversed at most once and replaced at most once (`ledger_reverses_once`,
+    # `ledger_replaces_once`): unique where set, so the accrual lines that reverse or replace
+    # nothing (almost all) are in neither index.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
+        db_constraint=False,
     )
-    replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        db_index=False,
+        db_constraint=False,
     )
     reason = models.CharField(max_length=200, blank=True)
     run = models.ForeignKey(
-        AccrualRun, on_delete=models.PROTECT, related_name="lines", db_index=False
+        AccrualRun,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["month", "entitlement_id", "version", "kind"]
-        indexes = [models.Index(fields=["organisation", "month"], name="ledger_org_month")]
         constraints = [
+            # One line per entitlement, month, version and kind. The partner is part of the
+            # key (an entitlement's partner never changes, and a line's partner is its
+            # entitlement's: both held by triggers, migration 0009) so that one index serves
+            # every lookup: by month (a run, a close), by month and partner (a partner's
+            # ledger), by month, partner and entitlement (a changed entitlement's lines).
+            # Month first: a run's lines for a new month are all added at the end of the
+            # index instead of next to each entitlement's earlier months across all of it
+            # (issue 12, "Scale").
             models.UniqueConstraint(
-                fields=["entitlement", "month", "version", "kind"], name="ledger_line_once"
+                fields=["month", "organisation", "entitlement", "version", "kind"],
+                name="ledger_line_once",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_reverses_once",
+            ),
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=Q(replaces__isnull=False),
+                name="ledger_replaces_once",
             ),
             models.CheckConstraint(condition=Q(month__day=1), name="ledger_month_first"),
             models.CheckConstraint(

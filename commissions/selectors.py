@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils.functional import cached_property
 
 from accreditations.models import Accreditation, AccreditationKind, AccreditationStatus
@@ -29,6 +29,7 @@ from partnerportal.core.selectors import line_versions
 from . import rules
 from .models import (
     AccreditationExemptCountry,
+    AccrualRun,
     Entitlement,
     LedgerLine,
     QuarterClose,
@@ -92,8 +93,20 @@ def ledger_partner(user: User, pk: object) -> Organisation:
 
 
 def ledger_lines(organisation: Organisation) -> QuerySet[LedgerLine]:
+    """The partner's ledger, read month by month through `ledger_line_once` (month, partner,
+    ...): every month from its earliest entitlement's close through the latest run's."""
+    first = Entitlement.objects.filter(organisation=organisation).aggregate(
+        first=Min("close_date")
+    )["first"]
+    last = AccrualRun.objects.aggregate(last=Max("month"))["last"]
+    months: list[date] = []
+    if first is not None and last is not None:
+        month = first_of_month(first)
+        while month <= last:
+            months.append(month)
+            month = months_back(month, -1)
     return (
-        LedgerLine.objects.filter(organisation=organisation)
+        LedgerLine.objects.filter(organisation=organisation, month__in=months)
         .select_related("entitlement__customer", "entitlement__product_line")
         .order_by("month", "entitlement_id", "version", "kind", "id")
     )

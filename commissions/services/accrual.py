@@ -225,8 +225,7 @@ def _derive_missing(run: AccrualRun, actor: User | None, label: str) -> int:
 # written only by runs, for months up to the run's, and every finished run's month is at most
 # the watermark.
 EXPECTED_TABLE = "commissions_run_expected"
-EXPECTED_SQL = f"""
-CREATE TEMPORARY TABLE {EXPECTED_TABLE} AS
+EXPECTED_SELECT = """
 WITH changed AS (SELECT DISTINCT unnest(%(changed)s::bigint[]) AS id),
 todo AS (
     SELECT e.id, e.organisation_id, e.months,
@@ -258,41 +257,77 @@ start AS (
     WHERE b.m_until IS NULL OR greatest(b.m_from, t.close_month) < b.m_until
     GROUP BY t.id, t.organisation_id, t.months, t.sub_id, t.lower
 ),
+-- The ends of billed runs: an `m_until` that no other version's months cover. An end after
+-- the run's month cannot stop a month the run computes: only ends up to it are kept.
 ends AS (
-    SELECT s.id, min(b.m_until) AS end_month
-    FROM start s JOIN billed b ON b.sub_id = s.sub_id
-    WHERE b.m_until > s.first_month
+    SELECT b.sub_id, b.m_until
+    FROM billed b
+    WHERE b.m_until <= %(month)s::date
       AND NOT EXISTS (
           SELECT 1 FROM billed c
           WHERE c.sub_id = b.sub_id AND c.m_from <= b.m_until
             AND (c.m_until IS NULL OR b.m_until < c.m_until)
       )
-    GROUP BY s.id
+),
+-- The months any entitlement can accrue in this run (usually the run's month alone), then
+-- each entitlement's: from its first month or the window's start, through the run's month
+-- and its months' cap.
+calendar AS (
+    SELECT g::date AS month
+    FROM generate_series(
+        (SELECT min(greatest(s.first_month, s.lower)) FROM start s), %(month)s::date,
+        interval '1 month'
+    ) AS g
 ),
 months AS (
-    SELECT s.id, s.organisation_id, s.sub_id, g::date AS month
+    SELECT s.id, s.organisation_id, s.sub_id, s.first_month, c.month
     FROM start s
-    LEFT JOIN ends n ON n.id = s.id,
-         generate_series(
-             greatest(s.first_month, s.lower),
-             least(%(month)s::date,
-                   (s.first_month + (s.months - 1) * interval '1 month')::date,
-                   (n.end_month - interval '1 month')::date),
-             interval '1 month'
-         ) AS g
+    JOIN calendar c
+      ON c.month >= greatest(s.first_month, s.lower)
+     AND c.month <= (s.first_month + (s.months - 1) * interval '1 month')::date
+),
+-- The versions that can bill a month the run computes: all of them when an entitlement's
+-- every month is re-examined, otherwise those still billing at the window's start.
+billing AS (
+    SELECT * FROM billed b
+    WHERE b.m_until IS NULL
+       OR b.m_until > CASE WHEN cardinality(%(changed)s::bigint[]) > 0 THEN '-infinity'::date
+                           ELSE coalesce(%(window_from)s::date, '-infinity'::date) END
 )
 SELECT m.id AS entitlement_id, m.organisation_id, m.month, b.mrr, b.currency_id,
        round(b.mrr * %(rate)s, 2) AS amount
 FROM months m
-JOIN billed b
+JOIN billing b
   ON b.sub_id = m.sub_id AND b.m_from <= m.month
  AND (b.m_until IS NULL OR m.month < b.m_until)
+-- The entitlement stopped for good at the first end after its first month (`end_month`):
+-- a month after such an end is not accrued.
 WHERE NOT EXISTS (
+      SELECT 1 FROM ends n
+      WHERE n.sub_id = m.sub_id AND n.m_until > m.first_month AND n.m_until <= m.month
+  )
+  AND NOT EXISTS (
       SELECT 1 FROM core_revenuesharestop st
       WHERE st.organisation_id = m.organisation_id AND st.effective_from <= m.month
         AND (st.effective_until IS NULL OR m.month < st.effective_until)
   )
-"""  # noqa: S608  (a constant table name)
+"""
+EXPECTED_SQL = f"CREATE TEMPORARY TABLE {EXPECTED_TABLE} AS {EXPECTED_SELECT}"
+
+# The common monthly run: no input changed since the last finished run and no run was killed
+# in the window, so no line of the window exists (see above) and every expected line is a new
+# version 1 accrual. One statement writes them, in the order of `ledger_line_once` (month
+# and partner first). A line that exists after all would break `ledger_line_once`: the run
+# fails rather than writing around it.
+FRESH_SQL = f"""
+INSERT INTO commissions_ledgerline
+    (entitlement_id, organisation_id, month, version, kind, mrr, currency_id, amount,
+     reverses_id, replaces_id, reason, run_id, created_at)
+SELECT x.entitlement_id, x.organisation_id, x.month, 1, 'accrual', x.mrr, x.currency_id,
+       x.amount, NULL, NULL, '', %(run)s, %(now)s
+FROM ({EXPECTED_SELECT}) x
+ORDER BY x.month, x.organisation_id, x.entitlement_id
+"""  # noqa: S608  (built from constants only)
 
 ACCRUE_SQL = f"""
 WITH expected AS (
@@ -304,8 +339,12 @@ written AS (
     SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
            l.currency_id, l.amount
     FROM changed c
+    JOIN commissions_entitlement e ON e.id = c.id
+    CROSS JOIN LATERAL generate_series(
+        date_trunc('month', e.close_date)::date, %(month)s::date, interval '1 month') AS g
     JOIN commissions_ledgerline l
-      ON l.entitlement_id = c.id AND l.month <= %(month)s::date AND l.kind = 'accrual'
+      ON l.month = g::date AND l.organisation_id = e.organisation_id AND l.entitlement_id = c.id
+     AND l.kind = 'accrual'
     UNION ALL
     SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
            l.currency_id, l.amount
@@ -318,7 +357,10 @@ written AS (
 ),
 live AS (
     SELECT w.* FROM written w
-    WHERE NOT EXISTS (SELECT 1 FROM commissions_ledgerline r WHERE r.reverses_id = w.id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM commissions_ledgerline r
+        WHERE r.reverses_id = w.id AND r.reverses_id IS NOT NULL  -- ledger_reverses_once
+    )
 ),
 last AS (
     SELECT DISTINCT ON (entitlement_id, month) id, entitlement_id, month, version
@@ -357,6 +399,8 @@ accrued AS (
     LEFT JOIN last p ON p.entitlement_id = x.entitlement_id AND p.month = x.month
     WHERE l.id IS NULL
        OR (x.mrr, x.currency_id, x.amount) IS DISTINCT FROM (l.mrr, l.currency_id, l.amount)
+    -- In the order of `ledger_line_once` (month and partner first).
+    ORDER BY x.month, x.organisation_id, x.entitlement_id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM reversed), (SELECT count(*) FROM accrued)
@@ -438,8 +482,11 @@ def _scope(run: AccrualRun) -> Scope:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WATERMARK_SQL)
         watermark = cursor.fetchone()[0]
-        cursor.execute(CLAIM_SQL, {"run": run.pk})
-        changed = [row[0] for row in cursor.fetchall()]
+        changed = []
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM commissions_accrualchange)")
+        if cursor.fetchone()[0]:
+            cursor.execute(CLAIM_SQL, {"run": run.pk})
+            changed = [row[0] for row in cursor.fetchall()]
         window_from = None if watermark is None else months_back(watermark, -1)
         window_written = False
         if window_from is None:  # no run finished yet: everything is examined
@@ -519,6 +566,35 @@ def _chunk(
     return int(reversed_), int(accrued)
 
 
+def _fresh(*, run: AccrualRun, scope: Scope, label: str, actor: User | None) -> int:
+    """The common monthly run (`FRESH_SQL`): the window's expected lines written as they are
+    computed, in one transaction (killed, it leaves nothing, and the next run does it again)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        cursor.execute("SET LOCAL jit = off")  # see `_expect`
+        cursor.execute(
+            FRESH_SQL,
+            {
+                "month": run.month,
+                "window_from": scope.window_from,
+                "changed": scope.changed,
+                "rate": rules.RATE,
+                "run": run.pk,
+                "now": timezone.now(),
+            },
+        )
+        accrued = cursor.rowcount
+        if accrued:
+            audit(
+                actor=actor,
+                actor_label=label,
+                verb="commissions.ledger.accrued",
+                subject=run,
+                data={"accrued": accrued, "reversed": 0},
+            )
+    return int(accrued)
+
+
 @contextmanager
 def _one_run_at_a_time() -> Iterator[None]:
     """Hold the accrual's session advisory lock for the whole run (waiting for a run in
@@ -571,20 +647,23 @@ def _run(*, month: date, actor: User | None, trigger: str, chunk: int, label: st
         )
     derived = _derive_missing(run, actor, label)
     scope = _scope(run)
-    ids = list(Entitlement.objects.order_by("id").values_list("id", flat=True))
     reversed_total = accrued_total = 0
-    try:
-        _expect(run, scope)
-        for start in range(0, len(ids), chunk):
-            lo = ids[start]
-            hi = ids[start + chunk] if start + chunk < len(ids) else ids[-1] + 1
-            reversed_, accrued = _chunk(
-                run=run, lo=lo, hi=hi, scope=scope, label=label, actor=actor
-            )
-            reversed_total += reversed_
-            accrued_total += accrued
-    finally:
-        _drop_expected()
+    if scope.window_from is not None and not scope.changed and not scope.window_written:
+        accrued_total = _fresh(run=run, scope=scope, label=label, actor=actor)
+    else:
+        ids = list(Entitlement.objects.order_by("id").values_list("id", flat=True))
+        try:
+            _expect(run, scope)
+            for start in range(0, len(ids), chunk):
+                lo = ids[start]
+                hi = ids[start + chunk] if start + chunk < len(ids) else ids[-1] + 1
+                reversed_, accrued = _chunk(
+                    run=run, lo=lo, hi=hi, scope=scope, label=label, actor=actor
+                )
+                reversed_total += reversed_
+                accrued_total += accrued
+        finally:
+            _drop_expected()
     with transaction.atomic():
         if scope.consumes:
             with connection.cursor() as cursor:

@@ -4,11 +4,13 @@ ledger is then exactly, row for row, the ledger of a clean run on the same data 
 
 Nothing in the code under test knows it is being tested. The kill lands at a known point by
 a lock: the test holds the GBP currency row `FOR UPDATE`, and only the entitlements of the
-last chunk are billed in GBP, so that chunk's commit waits on its ledger lines' foreign-key
-check (Django's foreign keys are checked at commit) while the first two chunks are already
-committed. The test sees the worker's backend waiting on it through `pg_blocking_pids`,
-kills the worker process, and waits until PostgreSQL has noticed the dead client and rolled
-its transaction back (`client_connection_check_interval`, set for the worker's session)."""
+last chunk are billed in GBP, so that chunk waits, its lines inserted and not committed, on
+the ledger's reference check (the statement trigger `commissions_ledgerline_references` locks
+the currencies its lines name FOR KEY SHARE, as a foreign key would) while the first two
+chunks are already committed. The test sees the worker's backend waiting on it through
+`pg_blocking_pids`, kills the worker process, and waits until PostgreSQL has noticed the dead
+client and rolled its transaction back (`client_connection_check_interval`, set for the
+worker's session)."""
 
 from __future__ import annotations
 

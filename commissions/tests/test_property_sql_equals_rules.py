@@ -3,8 +3,9 @@ the pure rule `rules.accrual_schedule` gives, over generated programs: lines clo
 billed in versions starting on the 1st or mid-month, with gaps, MRR 0, currency changes,
 terminations; partners (36 months) and providers (12); losses of revenue share (stops from any
 day, open-ended or ended); run once, then billing and stops rewritten (a backdated correction,
-a backdated stop, a stop ended) and run again through a later month. The ledger's net per month
-must equal the schedule of the billing and stops as they now stand."""
+a backdated stop, a stop ended) and run again through a later month, then run through a later
+month still with nothing changed (the common monthly run's one statement). The ledger's net per
+month must equal the schedule of the billing and stops as they now stand."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -80,11 +81,12 @@ def programs(draw: Any) -> dict[str, Any]:
     )
     first = months_back(BASE, -draw(st.integers(0, 30)))
     second = months_back(first, -draw(st.integers(0, 12)))
+    third = months_back(second, -draw(st.integers(1, 14)))
     stops = {
         provider: (draw(STOPS), draw(STOPS))  # (at the first run, at the second)
         for provider in (False, True)
     }
-    return {"lines": lines, "first": first, "second": second, "stops": stops}
+    return {"lines": lines, "first": first, "second": second, "third": third, "stops": stops}
 
 
 def record_stops(partner: Organisation, ranges: list[tuple[date, date | None]]) -> None:
@@ -146,6 +148,12 @@ def test_the_accrual_sql_equals_the_pure_schedule(
             for f, u, m, c in after:
                 bill(subscription, f, u, m, currency=c)
         accrue(program["second"])
+        # Nothing changes, and a later month is run (one month or several: the common monthly
+        # run, `services.FRESH_SQL`).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM commissions_accrualchange")
+            assert cursor.fetchone()[0] == 0
+        accrue(program["third"])
         for (association, _s), (provider, _o, _before, after) in zip(
             associations, program["lines"], strict=True
         ):
@@ -154,7 +162,7 @@ def test_the_accrual_sql_equals_the_pure_schedule(
                 close_date=association.close_date,
                 months=rules.sourced_months(is_provider=provider),
                 versions=versions(after),
-                through=program["second"],
+                through=program["third"],
                 stops=[rules.Stop(f, u) for f, u in program["stops"][provider][1]],
             )
             got = {month: amount for month, amount in net(entitlement).items() if amount}
