@@ -16,11 +16,13 @@ On a generated program with entitlements (`python -m bench.generate`, issue 12):
 3. The floor: one hand-written `INSERT ... SELECT` of the same lines (every entitlement live
    in the month, 20 % of that month's MRR) into a scratch table, computed from the
    entitlements, subscriptions, billing versions and revenue-share stops with hash joins over
-   whole tables. It knows the ledger holds nothing for the month; the run must find that out
-   (and would reverse and replace what changed), and writes into the ledger with its indexes
-   and reference checks. A second reference, reported beside it and not the target's floor: the
-   same statement writing the same lines into the ledger itself (its indexes maintained, its
-   references checked), rolled back, before each run: what storing the lines costs.
+   whole tables, with the run's own statement settings (`RUN_SETTINGS`: JIT off, 64 MB of
+   sort and hash memory). It knows the ledger holds nothing for the month; the run must find
+   that out (and would reverse and replace what changed), and writes into the ledger with its
+   indexes and reference checks. A second reference, reported beside it and not the target's
+   floor: the same statement writing the same lines into the ledger itself (its indexes
+   maintained, its references checked), rolled back, before each run: what storing the lines
+   costs.
 4. Agreement: the run's lines for the month equal the floor's, row for row (entitlement,
    partner, MRR, currency, amount). Exit 1 otherwise.
 5. Refresh the generated block of `docs/PERFORMANCE.md` between the `bench:accrual` markers
@@ -284,6 +286,7 @@ def floor_lines(month: date) -> float:
     from django.db import connection, transaction
 
     from commissions import rules
+    from commissions.services.accrual import RUN_SETTINGS
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -294,7 +297,8 @@ def floor_lines(month: date) -> float:
         cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+        for setting in RUN_SETTINGS:  # the run's own settings
+            cursor.execute(setting)
         cursor.execute(FLOOR_SQL, {"month": month, "rate": rules.RATE})
     return time.perf_counter() - start
 
@@ -307,6 +311,7 @@ def ledger_floor(month: date) -> float:
     from django.utils import timezone
 
     from commissions import rules
+    from commissions.services.accrual import RUN_SETTINGS
 
     class _Undo(Exception):
         pass
@@ -321,7 +326,8 @@ def ledger_floor(month: date) -> float:
                 [month, timezone.now()],
             )
             run = cursor.fetchone()[0]
-            cursor.execute("SET LOCAL jit = off")
+            for setting in RUN_SETTINGS:
+                cursor.execute(setting)
             start = time.perf_counter()
             cursor.execute(
                 LEDGER_FLOOR_SQL,

@@ -437,6 +437,12 @@ SELECT EXISTS (
 )
 """
 
+# Settings of the run's statements (transaction-local). JIT off: the planner's row estimates
+# through the CTEs are far too high, and compiling the statement would cost more than running
+# it. A larger sort and hash memory than the server's 4 MB default: the month's lines are
+# sorted in index order (tens of MB at the vendor's scale) and the billing versions hashed.
+RUN_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
+
 REASON_GONE = "Billing corrected: the line is no longer billed for this month."
 REASON_CHANGED = "Billing corrected: this month's MRR changed; replaced by a new line."
 REASON_STOPPED = "Revenue share lost: a consequence stops accrual for this month."
@@ -505,9 +511,8 @@ def _scope(run: AccrualRun) -> Scope:
 def _expect(run: AccrualRun, scope: Scope) -> None:
     """Compute the run's expected lines into the session's temporary table (`EXPECTED_SQL`)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # The planner's row estimates through the CTEs are far too high: compiling the
-        # statement (JIT) would cost more than running it.
-        cursor.execute("SET LOCAL jit = off")
+        for setting in RUN_SETTINGS:
+            cursor.execute(setting)
         cursor.execute(f"DROP TABLE IF EXISTS {EXPECTED_TABLE}")
         cursor.execute(
             EXPECTED_SQL,
@@ -533,7 +538,8 @@ def _chunk(
     changed = scope.changed[bisect_left(scope.changed, lo) : bisect_left(scope.changed, hi)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        cursor.execute("SET LOCAL jit = off")
+        for setting in RUN_SETTINGS:
+            cursor.execute(setting)
         cursor.execute(
             ACCRUE_SQL,
             {
@@ -571,7 +577,8 @@ def _fresh(*, run: AccrualRun, scope: Scope, label: str, actor: User | None) -> 
     computed, in one transaction (killed, it leaves nothing, and the next run does it again)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        cursor.execute("SET LOCAL jit = off")  # see `_expect`
+        for setting in RUN_SETTINGS:
+            cursor.execute(setting)
         cursor.execute(
             FRESH_SQL,
             {
