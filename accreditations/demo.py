@@ -17,6 +17,7 @@ from partnerportal.core.models import Organisation, Role, User
 from . import rules, services
 from .inputs import CertificationInput
 from .models import Accreditation, AccreditationReview, ReviewRun
+from .presenters import KIND_WORDS, STATUS_WORDS
 
 ACTIVE = ("Summit Partners", "admin@summit.example", rules.Kind.CRM_IMPLEMENTATION)
 GRACE = ("Northwind Digital", "admin@northwind.example", rules.Kind.ONBOARDING)
@@ -98,7 +99,10 @@ def seed_demo_accreditations() -> list[str]:
     with transaction.atomic():
         name, email, kind = ACTIVE
         accreditation = services.accreditation_apply(actor=people[email], kind=kind)
-        done.append(f"{name}: {kind.value} accreditation {accreditation.status}")
+        done.append(
+            f"{name}: {KIND_WORDS[kind]} accreditation "
+            f"{STATUS_WORDS[rules.Status(accreditation.status)].lower()}"
+        )
 
         for org_name in (GRACE[0], REVOKED[0]):
             for code, cert_kind in (
@@ -131,7 +135,7 @@ def seed_demo_accreditations() -> list[str]:
             steps=[(last, rules.Outcome.GRACE, rules.Status.ACTIVE, rules.Status.GRACE)],
             next_review=rules.next_review_date(last),
         )
-        done.append(f"{name}: {kind.value} accreditation in grace (below Platinum)")
+        done.append(f"{name}: {KIND_WORDS[kind]} accreditation in grace (below Platinum)")
         name, email, kind = REVOKED
         _history(
             ops=ops,
@@ -146,5 +150,5 @@ def seed_demo_accreditations() -> list[str]:
             ],
             next_review=rules.next_review_date(last),
         )
-        done.append(f"{name}: {kind.value} accreditation revoked (still below Platinum)")
+        done.append(f"{name}: {KIND_WORDS[kind]} accreditation revoked (still below Platinum)")
     return done
