@@ -110,6 +110,12 @@ def money_text(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount:,.2f}"
 
 
+def day_text(day: date) -> str:
+    """`1 Jan 2027`, as the pages' `date:"j M Y"` (formatted here for lists: a tenth of the
+    template filter's time)."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def month_text(month: date) -> str:
     return f"{month:%B %Y}"
 
@@ -170,6 +176,8 @@ class StatementRow:
     held: list[str]
     total: str
     prior_period: str
+    payable_on: str  # "1 Jan 2027"
+    paid_on: str  # "" while not paid
 
 
 def statement_row(statement: Statement, *, for_partner: bool = False) -> StatementRow:
@@ -184,6 +192,8 @@ def statement_row(statement: Statement, *, for_partner: bool = False) -> Stateme
         prior_period=money_text(statement.prior_period_total, currency)
         if statement.prior_period_total
         else "",
+        payable_on=day_text(statement.payable_on),
+        paid_on=day_text(statement.paid_on) if statement.paid_on else "",
     )
 
 

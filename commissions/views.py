@@ -10,16 +10,20 @@ Thin: reach from `access` and the scoped selectors, every write through a servic
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from partnerportal.core import access
@@ -29,11 +33,13 @@ from partnerportal.core.models import User
 
 from . import exports, presenters, rules, selectors, services
 from .forms import CloseQuarterForm, MarkPaidForm, ReleaseForm, StatementFilterForm
-from .models import Statement
+from .models import QuarterClose, Statement
 from .permissions import CommissionAction
 
 PAGE_SIZE = 50
 LINES_PAGE_SIZE = 100
+FILTERS_CACHE_SECONDS = 300  # the quarter page's unfiltered filter fields (a template fragment)
+QUARTER_ROWS_SECONDS = 24 * 3600  # a page of a closed quarter's rows (`_quarter_rows_html`)
 # Upcoming accruals on the partner's statements page (a large partner expects thousands).
 UPCOMING_PAGE_SIZE = 100
 # Ended quarters offered for a close, most recent first (older ones are rarely still open; the
@@ -157,7 +163,7 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
     user = acting_user(request)
     access.require(user, CommissionAction.STATEMENT_EXPORT)
     period = _quarter(quarter)
-    close = next((c for c in selectors.closed_quarters() if c.quarter == period.label), None)
+    close = selectors.closed_quarter(period)
     if close is None:
         return redirect("commissions:quarter-preview", quarter=period.label)
     totals = selectors.closed_quarter_totals(close)
@@ -175,7 +181,7 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
             if (not filters["status"] or t.status == filters["status"])
             and (not filters["currency"] or t.currency == filters["currency"])
         )
-    page = selectors.quarter_statements_page(
+    page = selectors.quarter_statement_ids_page(
         user,
         quarter=period,
         status=filters["status"] or None,
@@ -195,14 +201,47 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
             "totals": presenters.total_rows(totals),
             "filter_form": form,
             "filtered": any(filters.values()),
+            # The unfiltered form's rendering is cached (the template), keyed by the currencies.
+            "filter_currencies": ",".join(currencies),
+            "filters_cache_seconds": 0 if form.is_bound else FILTERS_CACHE_SECONDS,
             "page": page,
-            "rows": [presenters.statement_row(s) for s in page.object_list],
+            "rows_html": _quarter_rows_html(request, close, list(page.object_list)),
             "formats": [
                 (fmt, words, reverse("commissions:quarter-export", args=[period.label, fmt]))
                 for fmt, words in presenters.EXPORT_FORMATS
             ],
         },
     )
+
+
+def _quarter_rows_html(
+    request: HttpRequest, close: QuarterClose, page_rows: list[tuple[int, str]]
+) -> SafeString:
+    """The rows of one page of a closed quarter's statements, rendered, "" for none.
+
+    Kept in the cache, keyed by the close, by the page's statements and their partners' names
+    (the page's `(id, name)` pairs, read anyway) and by `selectors.statements_version`: what
+    the rows show of a statement changes only with a release or a payment, which replace that
+    token (once made and once committed); its amounts never change once closed. So a warm
+    page reads neither the statements nor renders their rows."""
+    if not page_rows:
+        return SafeString("")
+    digest = hashlib.sha256(repr(page_rows).encode()).hexdigest()[:32]
+    key = (
+        f"commissions:quarter-rows:v1:{close.pk}:{close.closed_at.timestamp()}:"
+        f"{selectors.statements_version()}:{digest}"
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return mark_safe(cached)  # noqa: S308 (this view's own rendering, escaped then)
+    statements = selectors.statements_in_order([pk for pk, _ in page_rows])
+    html = render_to_string(
+        "commissions/_quarter_rows.html",
+        {"rows": [presenters.statement_row(s) for s in statements]},
+        request,
+    )
+    cache.set(key, str(html), QUARTER_ROWS_SECONDS)
+    return mark_safe(html)  # noqa: S308 (rendered just now, escaped by the template)
 
 
 @login_required

@@ -161,16 +161,29 @@ def registration_list(user: User) -> QuerySet[Registration]:
 
 
 def partner_registrations(user: User) -> QuerySet[Registration]:
-    """A partner's "My deals": its own registrations with what the page shows."""
-    return (
-        visible_registrations(user)
-        .select_related("deal__customer", "organisation")
-        .prefetch_related(
-            Prefetch("pois", queryset=Poi.objects.order_by("-created_at", "-id")),
-            Prefetch("inquiries", queryset=Inquiry.objects.order_by("-asked_at", "-id")),
-        )
-        .order_by("-created_at", "-id")
-    )
+    """A partner's "My deals": its own registrations, newest first, with their deal (the
+    outcome). The POIs and open questions of one page: `live_pois_of`, `open_inquiries_of`."""
+    return visible_registrations(user).select_related("deal").order_by("-created_at", "-id")
+
+
+def live_pois_of(registrations: Iterable[Registration]) -> dict[int, list[Poi]]:
+    """The POIs that are not voided of (already visible) `registrations`, each registration's
+    newest first (`choose_current_poi` chooses among them). One query, for a page of rows."""
+    found: dict[int, list[Poi]] = {r.pk: [] for r in registrations}
+    pois = Poi.objects.filter(registration_id__in=list(found)).exclude(status=Poi.Status.VOIDED)
+    for poi in pois.order_by("-created_at", "-id"):
+        found[poi.registration_id].append(poi)
+    return found
+
+
+def open_inquiries_of(registrations: Iterable[Registration]) -> dict[int, list[Inquiry]]:
+    """The questions still to answer on (already visible) `registrations`. One query."""
+    found: dict[int, list[Inquiry]] = {r.pk: [] for r in registrations}
+    for inquiry in Inquiry.objects.filter(
+        registration_id__in=list(found), answered_at__isnull=True
+    ).order_by("-asked_at", "-id"):
+        found[inquiry.registration_id].append(inquiry)
+    return found
 
 
 def deal_detail(user: User, pk: object) -> Deal:

@@ -152,7 +152,10 @@ def partner_home(
 
 
 def _body_key(
-    request: HttpRequest, organisation: Organisation, latest: TierAssessment, today: date
+    request: HttpRequest,
+    organisation: Organisation,
+    latest: TierAssessment | selectors.AssessmentStamp,
+    today: date,
 ) -> str | None:
     """The cache key of the page's body in its default view (no filter, page, or what-if:
     no query at all), or None when this view is not cached. The body changes with the
@@ -182,12 +185,11 @@ def _tier_page(
     request: HttpRequest, organisation: Organisation, *, customers: list[Any] | None
 ) -> HttpResponse:
     today = timezone.localdate()
-    latest = selectors.latest_assessment(organisation)
-    body_key = (
-        _body_key(request, organisation, latest, today)
-        if latest is not None and customers is None
-        else None
-    )
+    # The default view's body may be cached: its key needs only the latest assessment's stamp
+    # (one plain query); the assessment itself is read when the body is not cached.
+    cacheable = customers is None and not request.GET
+    stamp = selectors.latest_stamp(organisation) if cacheable else None
+    body_key = _body_key(request, organisation, stamp, today) if stamp is not None else None
     if body_key is not None:
         body = cache.get(body_key)
         if body is not None:  # the default view, as rendered since the last run today
@@ -197,6 +199,11 @@ def _tier_page(
                 "tiers/partner_tier.html",
                 {"organisation": organisation, "is_home": False, "cached_body": cached},
             )
+    latest = selectors.latest_assessment(organisation)
+    if latest is None or not cacheable:
+        body_key = None
+    else:  # keyed by the assessment read (a run may have come in since the stamp)
+        body_key = _body_key(request, organisation, latest, today)
     current = rules.Tier(organisation.tier)
     nxt = rules.tier_above(current)
     context: dict[str, Any] = {

@@ -38,12 +38,14 @@ from ..forms import (
 )
 from ..models import Inquiry, Poi, Registration
 from ..permissions import DealAction
-from ._common import page_of, poi_link, submit
+from ._common import BLANK_FORM_SECONDS, blank_customer_form, page_of, poi_link, submit
 
 
 @dataclass
 class PartnerRow:
     registration: Registration
+    url: str  # the registration's page
+    registered_on: str
     status: str
     poi: Poi | None
     awaiting_answer: int
@@ -68,9 +70,8 @@ def my_deals(request: HttpRequest) -> HttpResponse:
         if request.method == "GET" and access.can(user, DealAction.VIEW):
             return redirect("deals-workspace")
         raise Forbidden("Only partner users register deals.")
-    countries = selectors.country_choices()
     if request.method == "POST":
-        form = CustomerForm(request.POST, countries=countries)
+        form = CustomerForm(request.POST, countries=selectors.country_choices())
         registration, conflict = submit(
             form, lambda data: services.registration_create(actor=user, **data)
         )
@@ -82,7 +83,7 @@ def my_deals(request: HttpRequest) -> HttpResponse:
             )
             return redirect("deals-registration", pk=registration.pk)
         return _my_deals_page(request, user, form, error=conflict, status=400)
-    return _my_deals_page(request, user, CustomerForm(countries=countries))
+    return _my_deals_page(request, user, None)
 
 
 def _outcome_words(registration: Registration) -> str:
@@ -91,18 +92,29 @@ def _outcome_words(registration: Registration) -> str:
 
 
 def _my_deals_page(
-    request: HttpRequest, user: User, form: CustomerForm, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    user: User,
+    form: CustomerForm | None,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
+    """The page; `form` is the submitted form, None for the blank one (cached rendering)."""
     now = timezone.now()
     page = page_of(request, selectors.partner_registrations(user))
+    registrations = list(page.object_list)
+    pois = selectors.live_pois_of(registrations)
+    inquiries = selectors.open_inquiries_of(registrations)
     rows = []
-    for registration in page.object_list:
-        open_inquiries = [i for i in registration.inquiries.all() if i.answered_at is None]
+    for registration in registrations:
+        open_inquiries = inquiries[registration.pk]
         rows.append(
             PartnerRow(
                 registration=registration,
+                url=reverse("deals-registration", args=[registration.pk]),
+                registered_on=presenters.day_text(registration.created_at),
                 status=presenters.registration_status_words(registration, now),
-                poi=selectors.choose_current_poi(registration.pois.all()),
+                poi=selectors.choose_current_poi(pois[registration.pk]),
                 awaiting_answer=len(open_inquiries),
                 overdue=sum(1 for i in open_inquiries if i.overdue(now)),
                 outcome=_outcome_words(registration),
@@ -115,7 +127,10 @@ def _my_deals_page(
         {
             "page": page,
             "rows": rows,
-            "form": form,
+            "form": blank_customer_form() if form is None else form,
+            # Not read from the form: a blank one is built only when its fragment is not cached.
+            "form_bound": form is not None,
+            "form_cache_seconds": BLANK_FORM_SECONDS if form is None else 0,
             "organisation": user.organisation,
             "error": error,
         },

@@ -42,7 +42,7 @@ from ..forms import (
 from ..inputs import ClosedLineInput
 from ..models import Deal, Poi, QuoteVersion, Registration
 from ..permissions import DealAction
-from ._common import page_of, poi_link, submit
+from ._common import BLANK_FORM_SECONDS, blank_customer_form, page_of, poi_link, submit
 from .partner import InquiryRow
 
 _LINE_KEY = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
@@ -70,6 +70,7 @@ def _workspace_page(
     status: int = 200,
 ) -> HttpResponse:
     can_manage = access.can(user, DealAction.MANAGE)
+    can_decide = access.can(user, DealAction.DECIDE)
     queue_page = page_of(request, selectors.pending_requests(user), "qpage")
     decision_forms = decision_forms or {}
     requests = [
@@ -83,18 +84,19 @@ def _workspace_page(
             "queue_page": queue_page,
             "requests": requests,
             "deals_page": page_of(request, selectors.open_deals(user)),
-            "awaiting": selectors.awaiting_decision_count(user),
+            # Only those who decide ties see how many await them.
+            "awaiting": selectors.awaiting_decision_count(user) if can_decide else 0,
             "can_manage": can_manage,
-            "can_decide": access.can(user, DealAction.DECIDE),
+            "can_decide": can_decide,
             "territory_words": (
                 "your territory" if user.role == Role.GROWTH_SPECIALIST else "every territory"
             ),
+            # The blank form is built only when its cached fragment is missing (_common).
             "create_form": create_form
-            or (
-                CustomerForm(countries=selectors.country_choices(), auto_id="id_new_%s")
-                if can_manage
-                else None
-            ),
+            or (blank_customer_form(auto_id="id_new_%s") if can_manage else None),
+            "show_create_form": create_form is not None or can_manage,
+            "create_form_bound": create_form is not None,
+            "create_form_cache_seconds": 0 if create_form is not None else BLANK_FORM_SECONDS,
             "error": error,
         },
         status=status,

@@ -18,6 +18,7 @@ import enum
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
 
 from .models import User
@@ -41,14 +42,23 @@ def second_factor_required(user: User) -> bool:
     )
 
 
+def _authenticators(user: User) -> dict[int, str]:
+    """The user's authenticators (id: type), read on every staff page: one plain statement
+    (the ORM's building of the same query cost four times its round trip)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTHENTICATORS_SQL, [user.pk])
+        return dict(cursor.fetchall())
+
+
+_AUTHENTICATORS_SQL = "SELECT id, type FROM mfa_authenticator WHERE user_id = %s"
+
+
 def session_state(request: HttpRequest, user: User) -> SecondFactor:
     """Where `request`'s session stands with the second factor of `user` (one query, only for
     users who need a second factor)."""
     if not second_factor_required(user):
         return SecondFactor.NOT_REQUIRED
-    authenticators = dict(
-        Authenticator.objects.filter(user=user).values_list("pk", "type")  # type: ignore[misc]
-    )
+    authenticators = _authenticators(user)
     passed = {
         record.get("id")
         for record in get_authentication_records(request)

@@ -177,6 +177,10 @@ class Organisation(models.Model):
                 name="organisation_provider_has_no_tier",
             ),
         ]
+        # Lists by name (the default order) read a page of partners from here instead of
+        # sorting them all: finance's quarter view walks partners by name (10 000 at the
+        # vendor's scale: 12 ms a view sorting them, issue 13).
+        indexes = [models.Index(fields=["name", "id"], name="organisation_name")]
 
     def __str__(self) -> str:
         return self.name

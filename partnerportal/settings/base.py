@@ -118,11 +118,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache keeping its clients (core/cache.py: half of a cache read).
+        "BACKEND": "partnerportal.core.cache.PortalRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "partnerportal",
     }
 }
+
+# Sessions: read from the cache (Redis, the "default" alias) and written through to the
+# database, so a signed-in page reads its session without a query; the database stays the
+# record (a cache flush only costs one read per session). Signing out deletes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "default"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [

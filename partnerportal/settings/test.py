@@ -21,7 +21,7 @@ _redis = urlsplit(REDIS_URL)
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", urlunsplit(_redis._replace(path="/15")))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "partnerportal.core.cache.PortalRedisCache",
         "LOCATION": TEST_REDIS_URL,
         "KEY_PREFIX": "partnerportal-test",
     }

@@ -265,7 +265,8 @@ def test_another_partner_gets_a_404_that_names_nothing_of_the_partner(assessed: 
         for url in (tier_url(assessed.org_a), tier_url(assessed.org_a, "lines.csv")):
             response = client.get(url)
             assert response.status_code == 404, (person, url)
-            body = response.content.decode()
+            # Random tokens (CSRF, CSP nonce) can hold any digits: they are not about A.
+            body = re.sub(r'="[A-Za-z0-9+/=_-]{20,}"', '=""', response.content.decode())
             assert assessed.org_a.name not in body
             assert domain(assessed, "sourced") not in body
             assert "180" not in body
@@ -612,10 +613,11 @@ def test_the_partners_list_is_paginated(cast: Cast) -> None:
 
 # --- Bounded queries -----------------------------------------------------------------------------
 
-#: Session, user, organisation, assessments, rule-set targets, currencies, points by kind,
-#: product lines, lines count, lines page, countries (11); staff add the second-factor check
-#: (12); the home page adds its customers and their lines, and the header's organisation (14).
-TIER_PAGE_QUERIES = 14
+#: User, organisation (a partner user's own is the header's too), latest assessment, history,
+#: rule-set targets, points by kind, first lines, currencies, product lines, lines count,
+#: lines page, countries (12; the session is read from the cache); staff add the
+#: second-factor check (13).
+TIER_PAGE_QUERIES = 13
 PARTNERS_LIST_QUERIES = 5
 
 
