@@ -236,7 +236,12 @@ todo AS (
     JOIN core_subscription s
       ON s.customer_id = e.customer_id AND s.product_line_id = e.product_line_id
     LEFT JOIN changed c ON c.id = e.id
-    WHERE c.id IS NOT NULL OR %(window_from)s::date <= %(month)s::date
+    -- %(part)s: which entitlements this statement computes (`Part`).
+    WHERE CASE %(part)s
+              WHEN 'unchanged' THEN c.id IS NULL AND %(window_from)s::date <= %(month)s::date
+              WHEN 'changed' THEN c.id IS NOT NULL
+              ELSE c.id IS NOT NULL OR %(window_from)s::date <= %(month)s::date
+          END
 ),
 billed AS (
     SELECT v.subscription_id AS sub_id, v.mrr, v.currency_id,
@@ -291,7 +296,9 @@ months AS (
 billing AS (
     SELECT * FROM billed b
     WHERE b.m_until IS NULL
-       OR b.m_until > CASE WHEN cardinality(%(changed)s::bigint[]) > 0 THEN '-infinity'::date
+       OR b.m_until > CASE WHEN %(part)s <> 'unchanged'
+                                AND cardinality(%(changed)s::bigint[]) > 0
+                           THEN '-infinity'::date
                            ELSE coalesce(%(window_from)s::date, '-infinity'::date) END
 )
 SELECT m.id AS entitlement_id, m.organisation_id, m.month, b.mrr, b.currency_id,
@@ -314,11 +321,12 @@ WHERE NOT EXISTS (
 """
 EXPECTED_SQL = f"CREATE TEMPORARY TABLE {EXPECTED_TABLE} AS {EXPECTED_SELECT}"
 
-# The common monthly run: no input changed since the last finished run and no run was killed
-# in the window, so no line of the window exists (see above) and every expected line is a new
-# version 1 accrual. One statement writes them, in the order of `ledger_line_once` (month
-# and partner first). A line that exists after all would break `ledger_line_once`: the run
-# fails rather than writing around it.
+# The common monthly run, when no run was killed in the window: the entitlements whose inputs
+# did not change since the last finished run (nearly all) have no line in the window (see
+# above), so every expected line of theirs is a new version 1 accrual. One statement writes
+# them, in the order of `ledger_line_once` (month and partner first); the changed ones (new
+# deals credited, billing corrections, stops) then go through the chunks. A line that exists
+# after all would break `ledger_line_once`: the run fails rather than writing around it.
 FRESH_SQL = f"""
 INSERT INTO commissions_ledgerline
     (entitlement_id, organisation_id, month, version, kind, mrr, currency_id, amount,
@@ -508,7 +516,15 @@ def _scope(run: AccrualRun) -> Scope:
     )
 
 
-def _expect(run: AccrualRun, scope: Scope) -> None:
+class Part:
+    """Which entitlements a computing statement covers (`%(part)s`)."""
+
+    ALL = "all"  # the changed ones and, when the window is open, every other one
+    UNCHANGED = "unchanged"  # the others, for the window (`FRESH_SQL`)
+    CHANGED = "changed"  # the changed ones alone, every month (after `FRESH_SQL`)
+
+
+def _expect(run: AccrualRun, scope: Scope, part: str) -> None:
     """Compute the run's expected lines into the session's temporary table (`EXPECTED_SQL`)."""
     with transaction.atomic(), connection.cursor() as cursor:
         for setting in RUN_SETTINGS:
@@ -521,6 +537,7 @@ def _expect(run: AccrualRun, scope: Scope) -> None:
                 "window_from": scope.window_from,
                 "changed": scope.changed,
                 "rate": rules.RATE,
+                "part": part,
             },
         )
         cursor.execute(f"ANALYZE {EXPECTED_TABLE}")
@@ -573,8 +590,9 @@ def _chunk(
 
 
 def _fresh(*, run: AccrualRun, scope: Scope, label: str, actor: User | None) -> int:
-    """The common monthly run (`FRESH_SQL`): the window's expected lines written as they are
-    computed, in one transaction (killed, it leaves nothing, and the next run does it again)."""
+    """The unchanged entitlements' window (`FRESH_SQL`): their expected lines written as they
+    are computed, in one transaction (killed, it leaves nothing, and the next run, seeing a
+    killed run in its window, brings everything to what it should be through the chunks)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
         for setting in RUN_SETTINGS:
@@ -586,6 +604,7 @@ def _fresh(*, run: AccrualRun, scope: Scope, label: str, actor: User | None) -> 
                 "window_from": scope.window_from,
                 "changed": scope.changed,
                 "rate": rules.RATE,
+                "part": Part.UNCHANGED,
                 "run": run.pk,
                 "now": timezone.now(),
             },
@@ -655,12 +674,16 @@ def _run(*, month: date, actor: User | None, trigger: str, chunk: int, label: st
     derived = _derive_missing(run, actor, label)
     scope = _scope(run)
     reversed_total = accrued_total = 0
-    if scope.window_from is not None and not scope.changed and not scope.window_written:
+    fresh = scope.window_from is not None and not scope.window_written
+    if fresh:
         accrued_total = _fresh(run=run, scope=scope, label=label, actor=actor)
+        ids, part = scope.changed, Part.CHANGED
     else:
         ids = list(Entitlement.objects.order_by("id").values_list("id", flat=True))
+        part = Part.ALL
+    if ids:
         try:
-            _expect(run, scope)
+            _expect(run, scope, part)
             for start in range(0, len(ids), chunk):
                 lo = ids[start]
                 hi = ids[start + chunk] if start + chunk < len(ids) else ids[-1] + 1

@@ -4,8 +4,9 @@ billed in versions starting on the 1st or mid-month, with gaps, MRR 0, currency 
 terminations; partners (36 months) and providers (12); losses of revenue share (stops from any
 day, open-ended or ended); run once, then billing and stops rewritten (a backdated correction,
 a backdated stop, a stop ended) and run again through a later month, then run through a later
-month still with nothing changed (the common monthly run's one statement). The ledger's net per
-month must equal the schedule of the billing and stops as they now stand."""
+month with nothing changed or one line's billing rewritten as it stands (the common monthly
+run: one statement for the unchanged entitlements, the chunks for the changed). The ledger's net
+per month must equal the schedule of the billing and stops as they now stand."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,11 +84,19 @@ def programs(draw: Any) -> dict[str, Any]:
     first = months_back(BASE, -draw(st.integers(0, 30)))
     second = months_back(first, -draw(st.integers(0, 12)))
     third = months_back(second, -draw(st.integers(1, 14)))
+    touched = draw(st.booleans())  # the first line's billing rewritten as it is before the third
     stops = {
         provider: (draw(STOPS), draw(STOPS))  # (at the first run, at the second)
         for provider in (False, True)
     }
-    return {"lines": lines, "first": first, "second": second, "third": third, "stops": stops}
+    return {
+        "lines": lines,
+        "first": first,
+        "second": second,
+        "third": third,
+        "touched": touched,
+        "stops": stops,
+    }
 
 
 def record_stops(partner: Organisation, ranges: list[tuple[date, date | None]]) -> None:
@@ -148,11 +158,18 @@ def test_the_accrual_sql_equals_the_pure_schedule(
             for f, u, m, c in after:
                 bill(subscription, f, u, m, currency=c)
         accrue(program["second"])
-        # Nothing changes, and a later month is run (one month or several: the common monthly
-        # run, `services.FRESH_SQL`).
+        # A later month is run (one month or several: the common monthly run), with nothing
+        # changed (every entitlement through `services.FRESH_SQL`) or with the first line's
+        # billing rewritten as it stands (noted as a change: that entitlement through the
+        # chunks, the others through `FRESH_SQL`).
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM commissions_accrualchange")
             assert cursor.fetchone()[0] == 0
+        if program["touched"]:
+            associations[0][1].versions.update(mrr=F("mrr"))
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM commissions_accrualchange")
+                assert cursor.fetchone()[0] > 0
         accrue(program["third"])
         for (association, _s), (provider, _o, _before, after) in zip(
             associations, program["lines"], strict=True
