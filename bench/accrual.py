@@ -230,6 +230,33 @@ def watermark() -> date | None:
     return value if value is None else date.fromisoformat(str(value))
 
 
+# A real month has changes noted since the last run (new deals credited, billing corrections):
+# `--changed N` rewrites N credited lines' billing versions as they stand before each run, so
+# their entitlements go through the chunks, every month re-examined.
+NOTE_CHANGES_SQL = """
+UPDATE core_subscriptionversion SET mrr = mrr WHERE subscription_id IN (
+    SELECT s.id FROM core_subscription s
+    JOIN commissions_entitlement e
+      ON e.customer_id = s.customer_id AND e.product_line_id = s.product_line_id
+    ORDER BY s.id LIMIT %s)
+"""
+
+
+def note_changes(n: int) -> int:
+    """Note `n` credited lines' billing as changed; return how many entitlements that concerns."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(NOTE_CHANGES_SQL, [n])
+        cursor.execute(
+            "SELECT count(DISTINCT e.id) FROM commissions_accrualchange c "
+            "JOIN core_subscription s ON s.id = c.subscription_id "
+            "JOIN commissions_entitlement e "
+            "ON e.customer_id = s.customer_id AND e.product_line_id = s.product_line_id"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def undo_runs(month: date) -> int:
     """Remove every run of `month` or later and its ledger lines, as if they never ran (the
     bench database only: triggers, the ledger's append-only one too, are off for the moment);
@@ -424,6 +451,7 @@ def benchmark(
     chunk_size: int | None = None,
     runs: int = 1,
     floor_runs: int = 3,
+    changed: int = 0,
     log: Callable[[str], None] = print,
 ) -> Outcome:
     from django.db import connection
@@ -443,6 +471,8 @@ def benchmark(
         # Before the run (the month holds no line yet).
         write_seconds.append(ledger_floor(month))
         log(f"The floor's statement into the ledger, rolled back: {write_seconds[-1]:.2f} s")
+        if changed:
+            log(f"  {note_changes(changed)} entitlements' billing rewritten as it stands (changed)")
         stats = Stats({}, {})
         load_before = _load()
         start = time.perf_counter()
@@ -599,6 +629,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int)
     parser.add_argument("--runs", type=int, default=1, help="timed runs; the best is kept")
     parser.add_argument("--floor-runs", type=int, default=3, help="floor timings per run")
+    parser.add_argument(
+        "--changed", type=int, default=0, help="credited lines noted as changed before each run"
+    )
     parser.add_argument("--no-write", action="store_true", help="leave docs/PERFORMANCE.md")
     parser.add_argument("--i-know", action="store_true", help="allow a non-bench database")
     args = parser.parse_args(argv)
@@ -606,7 +639,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_django()
     require_bench_database(i_know=args.i_know)
     outcome = benchmark(
-        month=args.month, chunk_size=args.chunk_size, runs=args.runs, floor_runs=args.floor_runs
+        month=args.month,
+        chunk_size=args.chunk_size,
+        runs=args.runs,
+        floor_runs=args.floor_runs,
+        changed=args.changed,
     )
     print(
         f"\nRun {outcome.run_seconds:.2f} s, floor {outcome.floor_best:.2f} s, ratio "
