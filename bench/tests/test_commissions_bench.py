@@ -84,6 +84,23 @@ def test_the_accrual_benchmark_run_equals_its_floor_and_is_reported(tmp_path: Pa
     assert "ratio run / floor" in text
 
 
+def test_the_accrual_benchmark_with_changes_noted_still_equals_its_floor() -> None:
+    # given a tiny program with entitlements, and last month to time
+    this_month = first_of_month(timezone.localdate())
+    generate(tiny(this_month), i_know=True, vacuum=False, log=quiet)
+    month = months_back(this_month, 1)
+
+    # when five credited lines are noted as changed before the timed run
+    outcome = accrual.benchmark(
+        month=month, chunk_size=50, runs=1, floor_runs=1, changed=5, log=quiet
+    )
+
+    # then the changed entitlements went through the chunks and the month is still the floor's
+    assert outcome.stats.counts.get("ledger brought to them, per chunk (ACCRUE_SQL)", 0) >= 1
+    assert outcome.agrees
+    assert outcome.lines_accrued == outcome.floor_lines > 0
+
+
 def test_the_statements_benchmark_closes_and_exports_a_quarter_equal_to_its_floor(
     tmp_path: Path,
 ) -> None:
