@@ -7,7 +7,9 @@ docs/PERFORMANCE.md).
   month go to its end instead of next to each entitlement's and partner's earlier months all
   across them (about 2-3 s of a month's run at the vendor's scale, most of it first writes of
   index pages). The uniqueness is the same: a line's partner is its entitlement's (checked
-  below) and an entitlement's partner never changes (`commissions_entitlement_partner_fixed`).
+  below) and an entitlement's partner never changes (`commissions_entitlement_partner_fixed`,
+  which also keeps its close date: a changed entitlement's lines are read from its close month
+  on).
 - A foreign-key constraint checks every inserted line on its own at commit: a lookup and a
   FOR KEY SHARE lock of each parent row (entitlement, partner, currency, run), which was most
   of a month's accrual at the vendor's scale. The six references of `commissions_ledgerline`
@@ -128,13 +130,14 @@ END;
 $$;
 CREATE FUNCTION commissions_entitlement_partner_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'an entitlement stays with the partner it was credited to'
+    RAISE EXCEPTION 'an entitlement stays with the partner and the close it was credited with'
         USING ERRCODE = 'integrity_constraint_violation';
 END;
 $$;
 CREATE TRIGGER commissions_entitlement_partner_fixed
-    BEFORE UPDATE OF organisation_id ON commissions_entitlement
-    FOR EACH ROW WHEN (OLD.organisation_id IS DISTINCT FROM NEW.organisation_id)
+    BEFORE UPDATE OF organisation_id, close_date ON commissions_entitlement
+    FOR EACH ROW WHEN (OLD.organisation_id IS DISTINCT FROM NEW.organisation_id
+                       OR OLD.close_date IS DISTINCT FROM NEW.close_date)
     EXECUTE FUNCTION commissions_entitlement_partner_fixed();
 CREATE TRIGGER commissions_ledger_entitlement_in_use BEFORE DELETE ON commissions_entitlement
     FOR EACH ROW EXECUTE FUNCTION commissions_ledger_parent_in_use('entitlement_id', 'id', 'bigint');

@@ -90,18 +90,27 @@ def test_a_line_of_another_partner_than_its_entitlements_is_refused(line: Ledger
     assert LedgerLine.objects.count() == 1
 
 
-def test_an_entitlement_stays_with_its_partner_even_through_raw_sql(line: LedgerLine) -> None:
-    other = OrganisationFactory()
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("organisation_id", None), ("close_date", date(2025, 12, 1))],
+    ids=["partner", "close date"],
+)
+def test_an_entitlement_keeps_its_partner_and_close_even_through_raw_sql(
+    line: LedgerLine, column: str, value: object
+) -> None:
+    if value is None:
+        value = OrganisationFactory().pk
+    before = Entitlement.objects.values_list("organisation_id", "close_date").get()
     with (
-        pytest.raises(DatabaseError, match="stays with the partner"),
+        pytest.raises(DatabaseError, match="stays with the partner and the close"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute(
-            "UPDATE commissions_entitlement SET organisation_id = %s WHERE id = %s",
-            [other.pk, line.entitlement_id],
+            f"UPDATE commissions_entitlement SET {column} = %s WHERE id = %s",  # noqa: S608
+            [value, line.entitlement_id],
         )
-    assert Entitlement.objects.get().organisation_id == line.organisation_id
+    assert Entitlement.objects.values_list("organisation_id", "close_date").get() == before
 
 
 def test_one_bad_line_refuses_the_whole_statement(line: LedgerLine) -> None:
