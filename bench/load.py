@@ -55,6 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import timing
 from bench.db import require_bench_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,15 +352,8 @@ def report(rows: list[Row], trivials: list[Phase], *, args: argparse.Namespace) 
 
 
 def write_report(block: str, path: Path = DOC) -> None:
-    """Replace the generated block of `path` (append it if the file has none)."""
-    text = path.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    """Replace this benchmark's generated block of `path` (append it if the file has none)."""
+    timing.write_report(block, begin=BEGIN, end=END, path=path)
 
 
 # --------------------------------------------------------------------------- main
