@@ -124,8 +124,15 @@ def entitlements_for_deal(
 # or by a path that did not publish the event): Partner Sourced ones, whose terms depend only on
 # the association and the partner's kind (`rules.sourced_months`, passed in as parameters). An
 # Upmarket Referral depends on the partner's tier, standing and accreditation *at the close*,
-# which the portal does not keep; it is decided only at the close (see decisions).
+# which the portal does not keep; it is decided only at the close (see decisions). Only the
+# associations noted since the last run are looked at (a trigger notes each one written,
+# migration 0010); their notes are deleted in the same transaction, so a note written
+# meanwhile is left for the next run.
 DERIVE_SQL = """
+WITH noted AS (
+    DELETE FROM commissions_accrualchange WHERE association_id IS NOT NULL
+    RETURNING association_id
+)
 INSERT INTO commissions_entitlement
     (association_id, organisation_id, customer_id, product_line_id, deal_id, program, months,
      close_date, created_at)
@@ -136,6 +143,7 @@ SELECT a.id, a.organisation_id, a.customer_id, a.product_line_id, a.deal_id,
 FROM deals_soldassociation a
 JOIN core_organisation o ON o.id = a.organisation_id
 WHERE a.kind = 'partner_sourced'
+  AND a.id IN (SELECT n.association_id FROM noted n)
   AND NOT EXISTS (SELECT 1 FROM commissions_entitlement e WHERE e.association_id = a.id)
 ON CONFLICT (association_id) DO NOTHING
 RETURNING id, organisation_id
@@ -352,9 +360,18 @@ written AS (
     JOIN commissions_entitlement e ON e.id = c.id
     CROSS JOIN LATERAL generate_series(
         date_trunc('month', e.close_date)::date, %(month)s::date, interval '1 month') AS g
-    JOIN commissions_ledgerline l
-      ON l.month = g::date AND l.organisation_id = e.organisation_id AND l.entitlement_id = c.id
-     AND l.kind = 'accrual'
+    -- Looked up line by line in `ledger_line_once`, whatever the ledger's statistics say
+    -- (OFFSET 0 keeps the planner from flattening the lookup into a join: a first run writes
+    -- millions of lines within minutes, and a join planned on the empty ledger's statistics
+    -- compared every line with every changed entitlement).
+    CROSS JOIN LATERAL (
+        SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
+               l.currency_id, l.amount
+        FROM commissions_ledgerline l
+        WHERE l.month = g::date AND l.organisation_id = e.organisation_id
+          AND l.entitlement_id = c.id AND l.kind = 'accrual'
+        OFFSET 0
+    ) l
     UNION ALL
     SELECT l.id, l.entitlement_id, l.organisation_id, l.month, l.version, l.mrr,
            l.currency_id, l.amount
@@ -421,6 +438,7 @@ SELECT (SELECT count(*) FROM reversed), (SELECT count(*) FROM accrued)
 CLAIM_SQL = """
 WITH claimed AS (
     UPDATE commissions_accrualchange SET run_id = %(run)s
+    WHERE association_id IS NULL  -- the associations' notes are `DERIVE_SQL`'s
     RETURNING subscription_id, organisation_id, entitlement_id
 )
 SELECT c.entitlement_id FROM claimed c WHERE c.entitlement_id IS NOT NULL
@@ -499,7 +517,9 @@ def _scope(run: AccrualRun) -> Scope:
         cursor.execute(WATERMARK_SQL)
         watermark = cursor.fetchone()[0]
         changed = []
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM commissions_accrualchange)")
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM commissions_accrualchange WHERE association_id IS NULL)"
+        )
         if cursor.fetchone()[0]:
             cursor.execute(CLAIM_SQL, {"run": run.pk})
             changed = [row[0] for row in cursor.fetchall()]

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from commissions.models import Entitlement, LedgerLine
+from deals.models import SoldAssociation
 from deals.tests.api_steps import start_clock
 from partnerportal.core.models import AuditEvent, RevenueShareStop, Subscription
 from tests.factories import OrganisationFactory
@@ -28,10 +29,10 @@ def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
     start_clock(monkeypatch, "2027-06-15T10:00:00")
 
 
-def noted() -> list[tuple[int | None, int | None, int | None]]:
+def noted() -> list[tuple[int | None, int | None, int | None, int | None]]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT subscription_id, organisation_id, entitlement_id "
+            "SELECT subscription_id, organisation_id, entitlement_id, association_id "
             "FROM commissions_accrualchange ORDER BY id"
         )
         return [tuple(row) for row in cursor.fetchall()]
@@ -57,9 +58,12 @@ def two_lines() -> tuple[Subscription, Subscription]:
 
 
 def test_billing_stops_and_entitlements_are_noted_and_a_finished_run_clears_the_notes() -> None:
-    # given two billed lines (their versions noted)
+    # given two billed lines (their versions noted) and their associations (noted too)
     one, two = two_lines()
-    assert sorted(noted()) == sorted([(one.pk, None, None), (two.pk, None, None)])
+    associations = SoldAssociation.objects.filter(customer__in=[one.customer, two.customer])
+    assert set(noted()) == {(one.pk, None, None, None), (two.pk, None, None, None)} | {
+        (None, None, None, a.pk) for a in associations
+    }
 
     # when the first run derives their entitlements and accrues
     accrue(date(2026, 3, 1))
@@ -77,7 +81,7 @@ def test_billing_stops_and_entitlements_are_noted_and_a_finished_run_clears_the_
     )
 
     # then both are noted, by subscription and by partner
-    assert noted() == [(one.pk, None, None), (None, stop.organisation_id, None)]
+    assert noted() == [(one.pk, None, None, None), (None, stop.organisation_id, None, None)]
 
 
 def test_a_month_after_a_finished_run_examines_no_earlier_month_of_unchanged_lines() -> None:
@@ -122,7 +126,7 @@ def test_a_run_for_an_earlier_month_leaves_the_changes_for_the_next_run() -> Non
 
     # then nothing after February moved, and the change is still noted
     assert (again.lines_accrued, again.lines_reversed) == (0, 0)
-    assert set(noted()) == {(one.pk, None, None)}
+    assert set(noted()) == {(one.pk, None, None, None)}
 
     # when May is run
     result = accrue(date(2026, 5, 1))
@@ -146,3 +150,36 @@ def test_a_month_a_missed_run_never_accrued_is_accrued_by_the_next() -> None:
     # then February to April are accrued for both lines
     assert (result.lines_accrued, result.lines_reversed, changed_in_last_run()) == (6, 0, 0)
     assert LedgerLine.objects.count() == 8
+
+
+def test_an_association_is_noted_when_written_and_a_run_derives_from_the_noted_ones_alone() -> None:
+    # given two lines sold, their associations written without entitlements (noted), and a run
+    two_lines()
+    first = accrue(date(2026, 3, 1))
+    assert first.entitlements_derived == 2
+    assert not [n for n in noted() if n[3] is not None]
+
+    # when a third line is sold the same way, and a fourth one's note is lost (as if the
+    # association had been written before the notes existed and had an entitlement)
+    partner = Entitlement.objects.first().organisation  # type: ignore[union-attr]
+    sourced_line(
+        partner,
+        close_date=date(2026, 3, 5),
+        billing=[(date(2026, 3, 1), None, "100.00")],
+        domain="three.example",
+    )
+    lost = sourced_line(
+        partner,
+        close_date=date(2026, 3, 6),
+        billing=[(date(2026, 3, 1), None, "100.00")],
+        domain="four.example",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM commissions_accrualchange WHERE association_id = %s", [lost.pk])
+    second = accrue(date(2026, 4, 1))
+
+    # then the run derives the noted one and consumes its note; the unnoted one is not looked at
+    assert second.entitlements_derived == 1
+    assert Entitlement.objects.filter(customer__domain="three.example").exists()
+    assert not Entitlement.objects.filter(association=lost).exists()
+    assert not [n for n in noted() if n[3] is not None]
