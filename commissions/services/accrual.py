@@ -235,7 +235,10 @@ def _derive_missing(run: AccrualRun, actor: User | None, label: str) -> int:
 EXPECTED_TABLE = "commissions_run_expected"
 EXPECTED_SELECT = """
 WITH changed AS (SELECT DISTINCT unnest(%(changed)s::bigint[]) AS id),
-todo AS (
+-- Not materialized: planned inside `start` (a hash join with the billing versions, as for the
+-- floor) rather than as a scan whose size the planner cannot see (it sorted a million
+-- versions on disk to merge-join them with it).
+todo AS NOT MATERIALIZED (
     SELECT e.id, e.organisation_id, e.months,
            date_trunc('month', e.close_date)::date AS close_month, s.id AS sub_id,
            CASE WHEN c.id IS NOT NULL THEN '-infinity'::date
