@@ -22,6 +22,9 @@ Usage: ./dev.sh COMMAND [ARGS]
                 found or embedded as above (embedded ones it started are stopped afterwards),
                 with headless Chromium ($PORTAL_CHROMIUM or /usr/bin/chromium, which it
                 installs with apt-get when root and missing; a missing browser is an error).
+                The whole suite, a folder or a -k selection runs on two pytest-xdist workers
+                (-n $PORTAL_TEST_WORKERS --dist load); ARGS naming only test files or tests
+                run in one process; -n N, --dist MODE or -p no:xdist in ARGS decide instead.
                 Exit status is pytest's.
   setup         Only install: virtualenv, dependencies and Chromium.
 
@@ -40,6 +43,9 @@ Environment:
                             e.g. PORTAL_PG_PORT=5499 PORTAL_REDIS_PORT=6399 forces the embedded
                             servers when nothing listens on those ports
   PORTAL_CHROMIUM           Chromium for the browser tests (/usr/bin/chromium)
+  PORTAL_TEST_WORKERS       pytest-xdist workers for test (2)
+  TEST_REDIS_URL            the tests' Redis database (db 15 of REDIS_URL's server); worker
+                            gwN uses that database number minus N (15, 14)
   DJANGO_SETTINGS_MODULE    for run/start (partnerportal.settings.dev); tests always use
                             partnerportal.settings.test from pyproject.toml
 EOF
@@ -264,9 +270,45 @@ cmd_test() {
   services_up
   unset DJANGO_SETTINGS_MODULE # pytest takes partnerportal.settings.test from pyproject.toml
   export DJANGO_ALLOW_ASYNC_UNSAFE=true # Playwright's sync API runs an event loop
-  local rc=0
-  "$VENV/bin/pytest" --create-db "$@" || rc=$?
+  local rc=0 xdist=()
+  read -r -a xdist <<<"$(xdist_args "$@")"
+  "$VENV/bin/pytest" --create-db ${xdist[@]+"${xdist[@]}"} "$@" || rc=$?
   return "$rc"
+}
+
+# pytest-xdist's options for `test`. The whole suite, a folder or a -k/-m selection runs on
+# $PORTAL_TEST_WORKERS processes (2, this machine's cores), handed out in collection order
+# (--dist load: pytest-django's order holds on each worker); arguments naming only test files
+# or tests run in one process (it starts sooner). -n N / --numprocesses and --dist given are
+# kept; -p no:xdist turns it all off.
+# Each worker has its own test database (test_<name>_gw0, ...) and Redis database
+# (partnerportal/settings/test.py); docs/decisions.md "Tests on both cores".
+xdist_args() {
+  local arg path files=0 folders=0 processes="" dist=""
+  for arg in "$@"; do
+    case "$arg" in
+    no:xdist | -pno:xdist) return 0 ;;
+    -n* | --numprocesses*) processes=given ;;
+    --dist*) dist=given ;;
+    -*) ;;
+    *)
+      path="${arg%%::*}"
+      if [[ -d "$path" ]]; then
+        folders=1
+      elif [[ -f "$path" ]]; then
+        files=1
+      fi
+      ;;
+    esac
+  done
+  if [[ -z "$processes" ]] && { ((folders || !files)) || [[ -n "$dist" ]]; }; then
+    processes="-n ${PORTAL_TEST_WORKERS:-2}"
+  fi
+  [[ -z "$processes" ]] && return 0
+  [[ "$processes" == given ]] && processes=""
+  [[ -z "$dist" ]] && dist="--dist load"
+  [[ "$dist" == given ]] && dist=""
+  echo "$processes $dist"
 }
 
 cmd_setup() {

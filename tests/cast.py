@@ -72,13 +72,16 @@ def _fresh_redis() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def committed_db(transactional_db: None) -> None:
-    """A database whose writes commit, for tests where another thread reads them (a live
-    server, a Celery worker). Django flushes every table after such a test, which also
-    removes the reference data the migrations loaded: load it again when it is missing."""
+def restore_seeded_data(**_: object) -> None:
+    """Load again what the data migrations seed (reference data, rule sets, accreditation
+    requirements) where it is missing. A transactional test ends with Django flushing every
+    table, and the flush then sends `post_migrate`, which calls this: the next test on the same
+    process, whichever it is, finds the database as migrations left it. Without it only
+    pytest-django's order (transactional tests last) protected the other tests, and an xdist
+    worker runs its tests in another order (docs/decisions.md, "Tests on both cores")."""
     from django.apps import apps
 
+    from accreditations.models import AccreditationRequirement
     from commissions.models import UpmarketThreshold
     from partnerportal.core.models import Country
     from tiers.models import TierRuleSet
@@ -91,6 +94,31 @@ def committed_db(transactional_db: None) -> None:
         import_module(
             "commissions.migrations.0003_upmarket_rule_sets_and_backfill_entitlements"
         ).seed_and_backfill(apps, None)
+    if not AccreditationRequirement.objects.exists():
+        import_module("accreditations.migrations.0002_default_required_certifications").seed(
+            apps, None
+        )
+
+
+def pytest_configure() -> None:
+    # Once per flush: `post_migrate` is sent for every app, the kernel's is enough.
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(
+        restore_seeded_data,
+        sender=apps.get_app_config("core"),
+        dispatch_uid="tests.cast.restore_seeded_data",
+    )
+
+
+@pytest.fixture
+def committed_db(transactional_db: None) -> None:
+    """A database whose writes commit, for tests where another thread or process reads them
+    (a live server, a Celery worker). Django flushes every table after such a test; the
+    seeded data comes back through `restore_seeded_data`, called here too in case the
+    database was flushed some other way."""
+    restore_seeded_data()
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit, urlunsplit
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import REDIS_URL
 
@@ -15,10 +17,33 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Tests use their own Redis database (15 unless TEST_REDIS_URL says otherwise), so a
-# development worker never picks up a message a test enqueued, and the keys stay apart.
+
+
+def worker_redis_url(base: str, worker: str) -> str:
+    """The Redis database of one test process. Serial runs use the base database; each
+    pytest-xdist worker (PYTEST_XDIST_WORKER gw0, gw1, ...) uses the base database minus its
+    index (15, 14, ...), so one worker's flush or queue never touches another's keys. A
+    subprocess a test starts inherits the variable and so lands on its worker's database."""
+    if not worker:
+        return base
+    parts = urlsplit(base)
+    db = int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))
+    if db < 0:
+        raise ImproperlyConfigured(
+            f"TEST_REDIS_URL {base} leaves no Redis database for xdist worker {worker}: "
+            "its database number must be at least the number of workers minus one"
+        )
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+# Tests use their own Redis database (15 unless TEST_REDIS_URL says otherwise; each parallel
+# worker one below, see worker_redis_url), so a development worker never picks up a message a
+# test enqueued, and the keys stay apart.
 _redis = urlsplit(REDIS_URL)
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", urlunsplit(_redis._replace(path="/15")))
+TEST_REDIS_URL = worker_redis_url(
+    os.environ.get("TEST_REDIS_URL", urlunsplit(_redis._replace(path="/15"))),
+    os.environ.get("PYTEST_XDIST_WORKER", ""),
+)
 CACHES = {
     "default": {
         "BACKEND": "partnerportal.core.cache.PortalRedisCache",
