@@ -276,36 +276,6 @@ class _QuarterStatementIds:
             return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def quarter_statements_page(
-    user: User,
-    *,
-    quarter: rules.Quarter,
-    status: str | None = None,
-    currency: str | None = None,
-    partner: str = "",
-    number: str | int | None = None,
-    per_page: int,
-    count: int | None = None,
-) -> Page:
-    """One page of the quarter's statements `user` may read (as `statements_visible` orders
-    and filters them, `partner` a part of the partner's name), each with its partner (its
-    currency is the code, `currency_id`). `count`: how many there are, if the caller knows it
-    (the quarter's totals count each status and currency), else one COUNT. Two queries with
-    `count`, three without."""
-    page = quarter_statement_ids_page(
-        user,
-        quarter=quarter,
-        status=status,
-        currency=currency,
-        partner=partner,
-        number=number,
-        per_page=per_page,
-        count=count,
-    )
-    page.object_list = statements_in_order([pk for pk, _ in page.object_list])
-    return page
-
-
 def quarter_statement_ids_page(
     user: User,
     *,
@@ -317,8 +287,11 @@ def quarter_statement_ids_page(
     per_page: int,
     count: int | None = None,
 ) -> Page:
-    """`quarter_statements_page` without the statements: its `object_list` is each one's
-    `(id, partner name)`. One query with `count`, two without."""
+    """One page of the quarter's statements `user` may read (as `statements_visible` orders
+    and filters them, `partner` a part of the partner's name), as `(id, partner name)`; the
+    page reads the statements themselves (`statements_in_order`) only if they are not cached.
+    `count`: how many there are, if the caller knows it (the quarter's totals count each status
+    and currency), else one COUNT. One query with `count`, two without."""
     ids = _QuarterStatementIds(
         user, quarter=quarter, status=status, currency=currency, partner=partner
     )
