@@ -150,7 +150,7 @@ def _session(user: Any, *, second_factor: bool) -> str:
         records.append({"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"})
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "partnerportal.core.auth.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[AUTHENTICATION_METHODS_SESSION_KEY] = records
     store.create()
@@ -163,6 +163,7 @@ def prepare(*, partners: int, seed: int) -> dict[str, list[tuple[int | None, str
     from allauth.mfa.totp.internal.auth import TOTP
 
     from deals.models import Territory
+    from partnerportal.core import versions
     from partnerportal.core.models import Role, User
 
     def staff(email: str, role: str) -> Any:
@@ -181,6 +182,8 @@ def prepare(*, partners: int, seed: int) -> dict[str, list[tuple[int | None, str
             defaults={"role": Role.PARTNER_ADMIN, "organisation_id": org_id},
         )
         partner_sessions.append((org_id, _session(user, second_factor=False)))
+    # The generator and runs above wrote without services: nothing kept from before is true.
+    versions.data_changed()
     return {
         "partner": partner_sessions,
         "gs": [(None, _session(gs, second_factor=True))],
@@ -371,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--quarter", default="2026-Q3", help="finance's quarter view")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--pages",
+        default="tier,deals,workspace,quarter",
+        help="which pages, comma-separated (default: all four)",
+    )
     parser.add_argument("--no-write", action="store_true", help="leave docs/PERFORMANCE.md")
     parser.add_argument("--i-know", action="store_true", help="allow a non-bench database")
     args = parser.parse_args(argv)
@@ -400,16 +408,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.urls import NoReverseMatch, reverse
 
+    wanted = {name.strip() for name in args.pages.split(",") if name.strip()}
     pages = [
-        Phase("tier page", "/partners/{partner}/tier/", sessions["partner"]),
-        Phase("deals list", "/deals/", sessions["partner"]),
-        Phase("workspace", "/deals/workspace/", sessions["gs"]),
+        phase
+        for name, phase in (
+            ("tier", Phase("tier page", "/partners/{partner}/tier/", sessions["partner"])),
+            ("deals", Phase("deals list", "/deals/", sessions["partner"])),
+            ("workspace", Phase("workspace", "/deals/workspace/", sessions["gs"])),
+        )
+        if name in wanted
     ]
-    try:
-        quarter = reverse("commissions:quarter", args=[args.quarter])
-        pages.append(Phase("finance quarter view", quarter, sessions["finance"]))
-    except NoReverseMatch:
-        print("No finance quarter view in this portal: skipped.")
+    if "quarter" in wanted:
+        try:
+            quarter = reverse("commissions:quarter", args=[args.quarter])
+            pages.append(Phase("finance quarter view", quarter, sessions["finance"]))
+        except NoReverseMatch:
+            print("No finance quarter view in this portal: skipped.")
 
     args.load_before = os.getloadavg()[0]
     server = start_gunicorn(env, port=args.port, workers=args.workers)

@@ -46,7 +46,7 @@ def main() -> None:
     partner = largest.organisation_id
     print(f"Partner {partner}: {largest.line_count} contributing lines on {args.as_of}")
     client = Client(SERVER_NAME="127.0.0.1")
-    client.force_login(ops, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(ops, backend="partnerportal.core.auth.ModelBackend")
     for url in (
         f"/partners/{partner}/tier/",
         f"/partners/{partner}/tier/lines.csv",

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from partnerportal.core import access
+from partnerportal.core import access, pagecache
 from partnerportal.core.access import acting_user
 from partnerportal.core.errors import InvalidInput, NotFound, StateConflict
 from partnerportal.core.models import User
@@ -163,6 +163,14 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
     user = acting_user(request)
     access.require(user, CommissionAction.STATEMENT_EXPORT)
     period = _quarter(quarter)
+    # Unfiltered, a closed quarter's body is kept under the data version (core.pagecache):
+    # only a committed change (a release, a payment) makes it read differently.
+    pages = pagecache.plain_pages(request, "page")
+    slot, body = pagecache.lookup(
+        request, "commissions-quarter", period.label, user.role, pages, keep=pages is not None
+    )
+    if body is not None:
+        return render(request, "commissions/quarter.html", {"quarter": period, "body": body})
     close = selectors.closed_quarter(period)
     if close is None:
         return redirect("commissions:quarter-preview", quarter=period.label)
@@ -191,9 +199,10 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
         per_page=PAGE_SIZE,
         count=count,
     )
-    return render(
+    body = pagecache.render(
         request,
-        "commissions/quarter.html",
+        slot,
+        "commissions/_quarter_body.html",
         {
             "quarter": period,
             "close": close,
@@ -212,6 +221,7 @@ def quarter_detail(request: HttpRequest, quarter: str) -> HttpResponse:
             ],
         },
     )
+    return render(request, "commissions/quarter.html", {"quarter": period, "body": body})
 
 
 def _quarter_rows_html(

@@ -196,7 +196,7 @@ def browser_as(user: User | None, *, second_factor: bool = True) -> Client:
     (`second_factor=False`: a password-only session, which staff pages and the API refuse)."""
     client = Client()
     if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="partnerportal.core.auth.ModelBackend")
         authenticator = Authenticator.objects.filter(
             user=user, type=Authenticator.Type.TOTP
         ).first()

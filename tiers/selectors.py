@@ -351,40 +351,7 @@ CACHE_SECONDS = 40 * 24 * 3600
 LINES_HEAD = 100
 
 
-@dataclass(frozen=True)
-class AssessmentStamp:
-    """What names an organisation's latest assessment in the cache keys, without the row:
-    its id and creation instant, and `newest_pk`, the highest id among the organisation's
-    assessments (as `latest_assessment` annotates it)."""
-
-    pk: int
-    created_at: datetime
-    newest_pk: int
-
-
-# Read on every view of a tier page (a cached body's key): one plain statement, a tenth of the
-# time the ORM takes to build `latest_assessment`'s (same order: newest `as_of`, then id).
-_LATEST_STAMP_SQL = """
-    SELECT a.id, a.created_at,
-           (SELECT max(n.id) FROM tiers_tierassessment n
-            WHERE n.organisation_id = a.organisation_id)
-    FROM tiers_tierassessment a
-    WHERE a.organisation_id = %s
-    ORDER BY a.as_of DESC, a.id DESC
-    LIMIT 1
-"""
-
-
-def latest_stamp(organisation: Organisation) -> AssessmentStamp | None:
-    """The stamp of one (already visible) organisation's latest assessment, None before its
-    first run. One query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LATEST_STAMP_SQL, [organisation.pk])
-        row = cursor.fetchone()
-    return AssessmentStamp(pk=row[0], created_at=row[1], newest_pk=row[2]) if row else None
-
-
-def cache_key(kind: str, assessment: TierAssessment | AssessmentStamp, *extra: object) -> str:
+def cache_key(kind: str, assessment: TierAssessment, *extra: object) -> str:
     stamp = int(assessment.created_at.timestamp() * 1_000_000)
     parts = ["tiers", kind, f"v{CACHE_VERSION}", str(assessment.pk), str(stamp), *map(str, extra)]
     return ":".join(parts)
@@ -437,9 +404,9 @@ def latest_assessment(organisation: Organisation) -> TierAssessment | None:
     return organisation_assessments(organisation).annotate(newest_pk=Subquery(newest)).first()
 
 
-def history_cache_key(latest: TierAssessment | AssessmentStamp, *, size: int) -> str:
+def history_cache_key(latest: TierAssessment, *, size: int) -> str:
     """The key of an organisation's history whose latest assessment is `latest` (as
-    `latest_assessment` or `latest_stamp` returns it)."""
+    `latest_assessment` returns it)."""
     return cache_key("history", latest, getattr(latest, "newest_pk", latest.pk), size)
 
 

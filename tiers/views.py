@@ -12,24 +12,20 @@ Points are compared unrounded and shown rounded down to whole points (SPEC 4).
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from partnerportal.core import access
+from partnerportal.core import access, pagecache
 from partnerportal.core.access import Action, acting_user
 from partnerportal.core.errors import Forbidden, InvalidInput
 from partnerportal.core.models import Organisation, Role, User
@@ -151,33 +147,23 @@ def partner_home(
     return _tier_page(request, organisation, customers=customers)
 
 
-def _body_key(
-    request: HttpRequest,
-    organisation: Organisation,
-    latest: TierAssessment | selectors.AssessmentStamp,
-    today: date,
-) -> str | None:
-    """The cache key of the page's body in its default view (no filter, page, or what-if:
-    no query at all), or None when this view is not cached. The body changes with the
-    assessments (their key), the organisation's facts it shows, the date (the next run and
-    down-tiering window) and whether the viewer is a partner user (the links above it)."""
-    if request.GET:
-        return None
-    facts = (
+def _body_parts(
+    request: HttpRequest, organisation: Organisation, today: date
+) -> tuple[object, ...]:
+    """What the page's body in its default view (no filter, page, or what-if) shows beyond
+    the data (`core.pagecache` keeps it under the data version, which a tier run replaces):
+    the organisation's facts, the date (the next run and down-tiering window) and whether
+    the viewer is a partner user (the links above it)."""
+    return (
         organisation.pk,
         organisation.tier,
         organisation.standing,
         organisation.has_partner_certification,
         organisation.has_pro_subscription,
         organisation.country_id,
+        organisation.name,
         today.isoformat(),
         acting_user(request).is_partner_user,
-        hashlib.sha256(organisation.name.encode()).hexdigest()[:16],
-    )
-    return (
-        selectors.history_cache_key(latest, size=HISTORY_SIZE).replace(":history:", ":page:")
-        + ":"
-        + ":".join(map(str, facts))
     )
 
 
@@ -185,25 +171,19 @@ def _tier_page(
     request: HttpRequest, organisation: Organisation, *, customers: list[Any] | None
 ) -> HttpResponse:
     today = timezone.localdate()
-    # The default view's body may be cached: its key needs only the latest assessment's stamp
-    # (one plain query); the assessment itself is read when the body is not cached.
+    # The default view's body is kept under the data version (no query when it is kept);
+    # the home page (its customers below) and a filtered, paged or what-if view are not.
     cacheable = customers is None and not request.GET
-    stamp = selectors.latest_stamp(organisation) if cacheable else None
-    body_key = _body_key(request, organisation, stamp, today) if stamp is not None else None
-    if body_key is not None:
-        body = cache.get(body_key)
-        if body is not None:  # the default view, as rendered since the last run today
-            cached = mark_safe(body)  # noqa: S308 (this view's own rendering, escaped then)
-            return render(
-                request,
-                "tiers/partner_tier.html",
-                {"organisation": organisation, "is_home": False, "cached_body": cached},
-            )
+    slot, body = pagecache.lookup(
+        request, "tiers-partner", *_body_parts(request, organisation, today), keep=cacheable
+    )
+    if body is not None:
+        return render(
+            request,
+            "tiers/partner_tier.html",
+            {"organisation": organisation, "is_home": False, "cached_body": body},
+        )
     latest = selectors.latest_assessment(organisation)
-    if latest is None or not cacheable:
-        body_key = None
-    else:  # keyed by the assessment read (a run may have come in since the stamp)
-        body_key = _body_key(request, organisation, latest, today)
     current = rules.Tier(organisation.tier)
     nxt = rules.tier_above(current)
     context: dict[str, Any] = {
@@ -319,10 +299,10 @@ def _tier_page(
         "lines_ttl": selectors.CACHE_SECONDS if not filters and lines_page.number == 1 else 0,
         "what_if_ttl": 0 if submitted else WHAT_IF_FORM_SECONDS,
     }
-    if body_key is not None:
-        body = render_to_string("tiers/_tier_body.html", context, request)
-        cache.set(body_key, str(body), PAGE_BODY_SECONDS)
-        context["cached_body"] = body
+    if slot.key is not None:
+        context["cached_body"] = pagecache.render(
+            request, slot, "tiers/_tier_body.html", context, seconds=PAGE_BODY_SECONDS
+        )
     return render(request, "tiers/partner_tier.html", context)
 
 

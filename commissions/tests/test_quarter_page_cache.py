@@ -62,7 +62,11 @@ def test_the_rows_follow_a_payment_a_release_and_a_new_name(cast: Cast, april: N
     assert Statement.objects.get(pk=statements[cast.org_b.pk].pk).status == "payable"
     assert "Bravo Builders EUR 600.00 Payable" in _page(client)
 
-    Organisation.objects.filter(pk=cast.org_b.pk).update(name="Bravo Renamed")
+    # Renamed as any change outside a service is made: saved, so the data version changes
+    # (core.versions; a raw UPDATE would have to call `versions.data_changed()` itself).
+    cast.org_b.refresh_from_db()
+    cast.org_b.name = "Bravo Renamed"
+    cast.org_b.save(update_fields=["name"])
     renamed = _page(client)
     assert "Bravo Renamed EUR 600.00 Payable" in renamed
     assert "Bravo Builders" not in renamed

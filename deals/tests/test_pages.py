@@ -747,7 +747,7 @@ def test_ties_query_count_is_bounded(
 
 def test_forms_refuse_a_post_without_the_csrf_token(cast: Cast) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(cast.admin_a, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(cast.admin_a, backend="partnerportal.core.auth.ModelBackend")
     assert client.post("/deals/", _register_form()).status_code == 403
     assert "csrfmiddlewaretoken" in client.get("/deals/").content.decode()
 

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from partnerportal.core import versions
 from partnerportal.core.errors import InvalidInput, StateConflict
 
 from .. import selectors, services
@@ -82,5 +83,7 @@ def blank_customer_form(**kwargs: Any) -> CustomerForm:
 
 
 def forget_blank_customer_forms(**_: Any) -> None:
-    """Drop the cached blank customer forms (a country was saved or deleted)."""
+    """Drop the cached blank customer forms (a country was saved or deleted), and the page
+    bodies they were kept in (`core.pagecache`)."""
     cache.delete_many([make_template_fragment_key(name, [False]) for name in BLANK_CUSTOMER_FORMS])
+    versions.data_changed()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from partnerportal.core import access
+from partnerportal.core import access, pagecache
 from partnerportal.core.access import acting_user
 from partnerportal.core.errors import Forbidden, StateConflict
 from partnerportal.core.models import Organisation, User
@@ -99,43 +100,61 @@ def _my_deals_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    """The page; `form` is the submitted form, None for the blank one (cached rendering)."""
-    now = timezone.now()
-    page = page_of(request, selectors.partner_registrations(user))
-    registrations = list(page.object_list)
-    pois = selectors.live_pois_of(registrations)
-    inquiries = selectors.open_inquiries_of(registrations)
-    rows = []
-    for registration in registrations:
-        open_inquiries = inquiries[registration.pk]
-        rows.append(
-            PartnerRow(
-                registration=registration,
-                url=reverse("deals-registration", args=[registration.pk]),
-                registered_on=presenters.day_text(registration.created_at),
-                status=presenters.registration_status_words(registration, now),
-                poi=selectors.choose_current_poi(pois[registration.pk]),
-                awaiting_answer=len(open_inquiries),
-                overdue=sum(1 for i in open_inquiries if i.overdue(now)),
-                outcome=_outcome_words(registration),
-                credited=presenters.partner_outcome(registration) is presenters.Outcome.CREDITED,
-            )
-        )
-    return render(
-        request,
-        "deals/my_deals.html",
-        {
-            "page": page,
-            "rows": rows,
-            "form": blank_customer_form() if form is None else form,
-            # Not read from the form: a blank one is built only when its fragment is not cached.
-            "form_bound": form is not None,
-            "form_cache_seconds": BLANK_FORM_SECONDS if form is None else 0,
-            "organisation": user.organisation,
-            "error": error,
-        },
-        status=status,
+    """The page; `form` is the submitted form, None for the blank one (cached rendering).
+
+    The blank page's body is the same for every user of the organisation: kept under the data
+    version (`core.pagecache`) until the first invitation shown lapses or question shown falls
+    overdue. A submitted form's page is rendered each time."""
+    organisation = user.organisation
+    pages = pagecache.plain_pages(request, "page") if form is None else None
+    slot, body = pagecache.lookup(
+        request, "deals-mine", user.organisation_id, user.role, pages, keep=pages is not None
     )
+    if body is None:
+        now = timezone.now()
+        page = page_of(request, selectors.partner_registrations(user))
+        registrations = list(page.object_list)
+        pois = selectors.live_pois_of(registrations)
+        inquiries = selectors.open_inquiries_of(registrations)
+        rows = []
+        instants: list[datetime | None] = []  # when a row will read differently
+        for registration in registrations:
+            open_inquiries = inquiries[registration.pk]
+            if registration.expires_at is not None:  # lapses just after it (rules)
+                instants.append(registration.expires_at + timedelta(microseconds=1))
+            instants.extend(i.answer_due_at for i in open_inquiries)
+            rows.append(
+                PartnerRow(
+                    registration=registration,
+                    url=reverse("deals-registration", args=[registration.pk]),
+                    registered_on=presenters.day_text(registration.created_at),
+                    status=presenters.registration_status_words(registration, now),
+                    poi=selectors.choose_current_poi(pois[registration.pk]),
+                    awaiting_answer=len(open_inquiries),
+                    overdue=sum(1 for i in open_inquiries if i.overdue(now)),
+                    outcome=_outcome_words(registration),
+                    credited=presenters.partner_outcome(registration)
+                    is presenters.Outcome.CREDITED,
+                )
+            )
+        body = pagecache.render(
+            request,
+            slot,
+            "deals/_my_deals_body.html",
+            {
+                "page": page,
+                "rows": rows,
+                "form": blank_customer_form() if form is None else form,
+                # Not read from the form: a blank one is built only when its fragment is not
+                # cached.
+                "form_bound": form is not None,
+                "form_cache_seconds": BLANK_FORM_SECONDS if form is None else 0,
+                "organisation": organisation,
+                "error": error,
+            },
+            until=pagecache.first_instant(instants, now),
+        )
+    return render(request, "deals/my_deals.html", {"body": body}, status=status)
 
 
 @login_required

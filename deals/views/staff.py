@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from partnerportal.core import access
+from partnerportal.core import access, pagecache
 from partnerportal.core.access import acting_user
 from partnerportal.core.errors import InvalidInput
 from partnerportal.core.models import Role, User
@@ -69,38 +69,61 @@ def _workspace_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    """The workspace; the forms and error of a refused submission, none for the plain page.
+
+    The plain page's body is kept under the data version (`core.pagecache`), for its user
+    (their territories and role): nothing on it reads differently as time passes. A
+    submission's page is rendered each time."""
+    submitted = create_form is not None or bool(decision_forms) or bool(error)
+    pages = None if submitted else pagecache.plain_pages(request, "qpage", "page")
+    slot, body = pagecache.lookup(
+        request, "deals-workspace", user.pk, user.role, pages, keep=pages is not None
+    )
+    if body is None:
+        body = pagecache.render(
+            request,
+            slot,
+            "deals/_workspace_body.html",
+            _workspace_context(
+                request, user, create_form=create_form, decision_forms=decision_forms or {}
+            )
+            | {"error": error},
+        )
+    return render(request, "deals/workspace.html", {"body": body}, status=status)
+
+
+def _workspace_context(
+    request: HttpRequest,
+    user: User,
+    *,
+    create_form: CustomerForm | None,
+    decision_forms: Mapping[int, DecisionForm],
+) -> dict[str, Any]:
     can_manage = access.can(user, DealAction.MANAGE)
     can_decide = access.can(user, DealAction.DECIDE)
     queue_page = page_of(request, selectors.pending_requests(user), "qpage")
-    decision_forms = decision_forms or {}
     requests = [
         (r, decision_forms.get(r.pk) or DecisionForm(auto_id=f"id_decide{r.pk}_%s"))
         for r in queue_page.object_list
     ]
-    return render(
-        request,
-        "deals/workspace.html",
-        {
-            "queue_page": queue_page,
-            "requests": requests,
-            "deals_page": page_of(request, selectors.open_deals(user)),
-            # Only those who decide ties see how many await them.
-            "awaiting": selectors.awaiting_decision_count(user) if can_decide else 0,
-            "can_manage": can_manage,
-            "can_decide": can_decide,
-            "territory_words": (
-                "your territory" if user.role == Role.GROWTH_SPECIALIST else "every territory"
-            ),
-            # The blank form is built only when its cached fragment is missing (_common).
-            "create_form": create_form
-            or (blank_customer_form(auto_id="id_new_%s") if can_manage else None),
-            "show_create_form": create_form is not None or can_manage,
-            "create_form_bound": create_form is not None,
-            "create_form_cache_seconds": 0 if create_form is not None else BLANK_FORM_SECONDS,
-            "error": error,
-        },
-        status=status,
-    )
+    return {
+        "queue_page": queue_page,
+        "requests": requests,
+        "deals_page": page_of(request, selectors.open_deals(user)),
+        # Only those who decide ties see how many await them.
+        "awaiting": selectors.awaiting_decision_count(user) if can_decide else 0,
+        "can_manage": can_manage,
+        "can_decide": can_decide,
+        "territory_words": (
+            "your territory" if user.role == Role.GROWTH_SPECIALIST else "every territory"
+        ),
+        # The blank form is built only when its cached fragment is missing (_common).
+        "create_form": create_form
+        or (blank_customer_form(auto_id="id_new_%s") if can_manage else None),
+        "show_create_form": create_form is not None or can_manage,
+        "create_form_bound": create_form is not None,
+        "create_form_cache_seconds": 0 if create_form is not None else BLANK_FORM_SECONDS,
+    }
 
 
 @login_required

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from escalations.rules import Step
-from partnerportal.core import notifications
+from partnerportal.core import notifications, versions
 from partnerportal.core.models import Notification
 from partnerportal.core.tasks import send_notification
 from tests.cast import Cast
@@ -49,7 +49,8 @@ def test_exactly_one_email_per_event_when_the_task_runs_twice(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         open_case(cast.ops, cast.org_a)
-    assert len(callbacks) == 2  # one task per recipient, enqueued after commit
+    # One task per recipient, enqueued after commit (beside the data version's replacement).
+    assert len([c for c in callbacks if c is not versions.replace]) == 2
     rows = list(Notification.objects.order_by("id"))
     for row in rows:
         assert send_notification.apply(args=[row.pk]).get() is True

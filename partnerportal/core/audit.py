@@ -1,4 +1,7 @@
-"""Append audit events in the caller's transaction (every service calls this)."""
+"""Append audit events in the caller's transaction (every service calls this).
+
+Appending one also replaces the data version (`core.versions`): every state change goes
+through here, so nothing cached under the old version is shown again."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from . import versions
 from .middleware import current_request_id
 from .models import AuditEvent, Organisation, User
 
@@ -56,6 +60,7 @@ def audit_many(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events must be written inside the service's transaction")
     request_id = current_request_id()
+    versions.data_changed()  # what pages and the signed-in user were cached from is stale
     label = actor_label or (actor.email if actor else "system")
     return AuditEvent.objects.bulk_create(
         [

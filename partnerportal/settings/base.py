@@ -136,8 +136,10 @@ AUTHENTICATION_BACKENDS = [
     # First, as django-axes asks: refuses every sign-in attempt of a locked-out account or
     # address, whichever sign-in path calls authenticate().
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's backends, reading the signed-in user from the cache while
+    # nothing changed (core.auth).
+    "partnerportal.core.auth.ModelBackend",
+    "partnerportal.core.auth.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
