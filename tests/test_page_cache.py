@@ -219,3 +219,21 @@ def test_compacting_keeps_what_a_browser_shows_and_leaves_textareas_alone() -> N
     assert pagecache._compact("<p>\n    a\n\n    b\n</p>") == "<p>\na\nb\n</p>"
     kept = "<textarea>\n  line one\n\n  line two</textarea>"
     assert pagecache._compact(kept) == kept
+
+
+def test_a_migration_or_flush_replaces_the_data_version_and_needs_no_cache(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    before = versions.data_version()
+    post_migrate.send(sender=apps.get_app_config("core"), app_config=apps.get_app_config("core"))
+    assert versions.data_version() != before
+
+    def unreachable() -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    monkeypatch.setattr(versions, "data_changed", unreachable)
+    post_migrate.send(sender=apps.get_app_config("core"), app_config=apps.get_app_config("core"))
+    assert "could not be replaced after migrating" in caplog.text

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.apps import AppConfig
 
 
@@ -11,7 +13,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.mfa.models import Authenticator
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from .models import Organisation, User
 
@@ -21,9 +23,27 @@ class CoreConfig(AppConfig):
         for model in (User, Organisation, Authenticator):
             post_save.connect(_changed, sender=model, dispatch_uid=f"versions-save-{model}")
             post_delete.connect(_changed, sender=model, dispatch_uid=f"versions-del-{model}")
+        # A migration or a flush (a rebuilt database reuses ids) is one too.
+        post_migrate.connect(_migrated, sender=self, dispatch_uid="versions-migrate")
 
 
 def _changed(**kwargs: object) -> None:
     from . import versions
 
     versions.data_changed()
+
+
+def _migrated(**kwargs: object) -> None:
+    """After `migrate` or `flush`. Migrating needs no cache: if it cannot be reached, say so
+    and go on (nothing can be served from a cache nobody reaches; docker-compose starts
+    Redis before its migrate)."""
+    from . import versions
+
+    try:
+        versions.data_changed()
+    except Exception as exc:  # any cache failure: the migration stands
+        logging.getLogger(__name__).warning(
+            "The data version could not be replaced after migrating (%s): cached pages and "
+            "users expire on their own within 15 minutes.",
+            exc,
+        )
