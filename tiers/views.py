@@ -35,7 +35,7 @@ from .forms import TIER_CHOICES, LineFilterForm, PartnerListFilterForm, WhatIfFo
 from .models import TierAssessment
 from .permissions import TierAction
 
-LINES_PAGE_SIZE = 50
+LINES_PAGE_SIZE = 25
 PARTNERS_PAGE_SIZE = 50
 #: The chart and history table show this many assessments (two years of monthly runs).
 HISTORY_SIZE = 24
