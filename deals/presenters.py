@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from .models import Deal, Poi, Registration
-from .rules import INVITATION_TTL, PoiLinkProblem, Rule, invitation_lapsed
+from .rules import (
+    INVITATION_TTL,
+    PoiLinkProblem,
+    Rule,
+    invitation_lapsed,
+    invitation_lapses_at,
+)
 
 if TYPE_CHECKING:
     from .services import ClosePlan
@@ -248,6 +254,14 @@ def registration_status_words(registration: Registration, now: datetime) -> str:
     ):
         return "Invitation expired"
     return Registration.Status(registration.status).label
+
+
+def registration_status_changes_at(registration: Registration) -> datetime | None:
+    """When `registration_status_words` will read differently with no change to the data:
+    an invitation's lapse (None: never by time alone). A kept page holds until then."""
+    if registration.status != Registration.Status.INVITED or registration.expires_at is None:
+        return None
+    return invitation_lapses_at(invited_at=registration.expires_at - INVITATION_TTL)
 
 
 def next_step(

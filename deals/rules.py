@@ -920,11 +920,17 @@ def invitation_expires_at(*, invited_at: datetime) -> datetime:
     return (invited_at.astimezone(UTC) + INVITATION_TTL).astimezone(invited_at.tzinfo)
 
 
+def invitation_lapses_at(*, invited_at: datetime) -> datetime:
+    """Return the first instant at which an unaccepted invitation has lapsed: just after its
+    expiry (accepting at the expiry instant itself is in time)."""
+    return invitation_expires_at(invited_at=invited_at) + timedelta(microseconds=1)
+
+
 def invitation_lapsed(*, invited_at: datetime, now: datetime, accepted: bool) -> bool:
     """Return whether an invitation lapsed: not accepted and past its expiry (accepting at the
     expiry instant itself is in time)."""
     _require_aware(now, "now")
-    return not accepted and now > invitation_expires_at(invited_at=invited_at)
+    return not accepted and now >= invitation_lapses_at(invited_at=invited_at)
 
 
 def can_register(*, own_open_registrations_on_domain: int) -> bool:

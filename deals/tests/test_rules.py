@@ -37,6 +37,7 @@ from deals.rules import (
     discount_allowed,
     invitation_expires_at,
     invitation_lapsed,
+    invitation_lapses_at,
     is_breach,
     is_business_day,
     manual_poi_allowed,
@@ -1165,3 +1166,12 @@ def test_poi_link_problem(
     assert (
         poi_link_problem(status=status, deal_open=deal_open, expires_on=CLOSE, now=now) is problem
     )
+
+
+def test_an_invitation_lapses_at_the_first_instant_after_its_expiry() -> None:
+    invited_at = utc("2026-06-15T09:00:00")
+    lapses = invitation_lapses_at(invited_at=invited_at)
+    assert lapses == utc("2026-06-18T09:00:00") + timedelta(microseconds=1)
+    before = lapses - timedelta(microseconds=1)
+    assert invitation_lapsed(invited_at=invited_at, now=before, accepted=False) is False
+    assert invitation_lapsed(invited_at=invited_at, now=lapses, accepted=False) is True

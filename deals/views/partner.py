@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -120,9 +120,8 @@ def _my_deals_page(
         instants: list[datetime | None] = []  # when a row will read differently
         for registration in registrations:
             open_inquiries = inquiries[registration.pk]
-            if registration.expires_at is not None:  # lapses just after it (rules)
-                instants.append(registration.expires_at + timedelta(microseconds=1))
-            instants.extend(i.answer_due_at for i in open_inquiries)
+            instants.append(presenters.registration_status_changes_at(registration))
+            instants.extend(i.answer_due_at for i in open_inquiries)  # `Inquiry.overdue`
             rows.append(
                 PartnerRow(
                     registration=registration,
